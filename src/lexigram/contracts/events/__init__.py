@@ -1,0 +1,51 @@
+"""Contracts of the events subsystem: the ``Command`` base class and every extension protocol."""
+
+from lexigram.contracts.events.buses import (
+    CommandBusProtocol,
+    DomainEventPublisherProtocol,
+    EventBusProtocol,
+    EventMiddlewareProtocol,
+    QueryBusProtocol,
+)
+from lexigram.contracts.events.handlers import (
+    CommandHandlerProtocol,
+    EventHandlerProtocol,
+    MultiEventHandlerProtocol,
+    QueryHandlerProtocol,
+)
+from lexigram.contracts.events.projections import AggregateFactoryProtocol, ProjectionProtocol
+from lexigram.contracts.events.records import Snapshot, StreamInfo
+from lexigram.contracts.events.stores import (
+    EventFilterProtocol,
+    EventReaderProtocol,
+    EventSerializerProtocol,
+    EventStoreProtocol,
+    EventWriterProtocol,
+    SnapshotStoreProtocol,
+)
+from lexigram.contracts.messages import Command, DomainEvent, Query
+
+__all__ = [
+    "AggregateFactoryProtocol",
+    "Command",
+    "CommandBusProtocol",
+    "CommandHandlerProtocol",
+    "DomainEvent",
+    "DomainEventPublisherProtocol",
+    "EventBusProtocol",
+    "EventFilterProtocol",
+    "EventHandlerProtocol",
+    "EventMiddlewareProtocol",
+    "EventReaderProtocol",
+    "EventSerializerProtocol",
+    "EventStoreProtocol",
+    "EventWriterProtocol",
+    "MultiEventHandlerProtocol",
+    "ProjectionProtocol",
+    "Query",
+    "QueryBusProtocol",
+    "QueryHandlerProtocol",
+    "Snapshot",
+    "SnapshotStoreProtocol",
+    "StreamInfo",
+]

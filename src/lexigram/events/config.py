@@ -1,0 +1,378 @@
+"""``EventsConfig`` and its sections, buildable from code, a dict, the environment or YAML.
+
+From code::
+
+    EventsConfig(event_store_backend=EventStoreBackend.POSTGRES,
+                 postgres=PostgresEventStoreConfig(dsn=SecretStr("postgresql://localhost/events")))
+
+From the ``events`` section of an application config (a YAML file, say)::
+
+    events:
+      event_bus: {parallel_dispatch: false}
+      outbox_enabled: true
+
+From the environment, with ``__`` between levels: ``LEX_EVENTS__EVENT_BUS__MAX_CONCURRENT_HANDLERS=4``.
+
+Every constructor raises ``ConfigurationError`` (a ``ValueError``) that names the offending key.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic._internal._model_construction import ModelMetaclass
+
+from lexigram.contracts.exceptions import ConfigurationError
+from lexigram.events.types import EventStoreBackend
+
+__all__ = [
+    "CommandBusConfig",
+    "EventBusConfig",
+    "EventsConfig",
+    "InMemoryEventStoreConfig",
+    "MongoDBEventStoreConfig",
+    "PostgresEventStoreConfig",
+    "QueryBusConfig",
+    "SecretStr",
+    "SnapshotConfig",
+    "SnapshotStrategy",
+    "SqliteConfig",
+]
+
+ENV_PREFIX = "LEX_EVENTS__"
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _explain(exc: PydanticValidationError, owner: str) -> str:
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or owner
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{location}: unknown setting")
+        else:
+            problems.append(f"{location}: {error['msg']} (got {error.get('input')!r})")
+    return f"invalid {owner}: " + "; ".join(problems)
+
+
+class _SectionMeta(ModelMetaclass):
+    """Turns pydantic's validation errors into ``ConfigurationError`` when a user builds a section."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except PydanticValidationError as exc:
+            raise ConfigurationError(_explain(exc, cls.__name__)) from exc
+
+
+class _Section(BaseModel, metaclass=_SectionMeta):
+    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except PydanticValidationError as exc:
+            raise ConfigurationError(_explain(exc, type(self).__name__)) from exc
+
+
+class EventBusConfig(_Section):
+    """How the event bus delivers events to handlers."""
+
+    max_concurrent_handlers: int = Field(default=10, ge=1)
+    """Handlers of one event that may run at the same time (parallel dispatch)."""
+    handler_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A handler running longer than this is cancelled and counts as failed."""
+    retry_failed_handlers: bool = True
+    """Give a failed handler more attempts."""
+    max_handler_retries: int = Field(default=3, ge=0)
+    """How many more attempts a failed handler gets."""
+    retry_backoff_seconds: float = Field(default=0.1, ge=0)
+    """The pause before the first retry; it doubles for each further retry."""
+    retry_backoff_max_seconds: float = Field(default=5.0, ge=0)
+    """The longest pause between retries."""
+    enable_dead_letter: bool = True
+    """Record events whose handlers still fail after the retries."""
+    allow_no_handlers: bool = True
+    """Accept events that no handler subscribes to (otherwise ``publish`` returns ``Err``)."""
+    parallel_dispatch: bool = True
+    """Run the handlers of one event concurrently (otherwise by priority, one after another)."""
+    continue_on_error: bool = True
+    """In sequential dispatch, keep running the remaining handlers after one fails."""
+    max_queue_per_subscriber: int = Field(default=1000, ge=0)
+    """Events a channel may hold before ``publish`` waits for room (0: unbounded)."""
+
+
+class CommandBusConfig(_Section):
+    """How the command bus runs handlers."""
+
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    """Cancel a handler that runs longer than this (None: no limit)."""
+
+
+class QueryBusConfig(_Section):
+    """How the query bus runs handlers and caches results."""
+
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    """Cancel a handler that runs longer than this (None: no limit)."""
+    cache_max_entries: int = Field(default=1024, ge=0)
+    """Results kept for handlers declared ``cacheable`` (0 turns caching off)."""
+    default_cache_ttl_seconds: float | None = Field(default=None, gt=0)
+    """Lifetime of a cached result when the handler gives no ``cache_ttl`` (None: until evicted)."""
+
+
+class SnapshotStrategy(enum.StrEnum):
+    """When the repository takes snapshots."""
+
+    EVENT_COUNT = "event_count"
+    TIME_BASED = "time_based"
+    ON_DEMAND = "on_demand"
+
+
+class SnapshotConfig(_Section):
+    """When snapshots are taken and how many are kept."""
+
+    enabled: bool = True
+    """Take snapshots at all."""
+    strategy: SnapshotStrategy = SnapshotStrategy.EVENT_COUNT
+    """What triggers a snapshot."""
+    event_count_threshold: int = Field(default=100, ge=1)
+    """EVENT_COUNT: snapshot once this many events were saved since the last snapshot."""
+    time_threshold_seconds: float = Field(default=3600.0, gt=0)
+    """TIME_BASED: snapshot when the last one is older than this."""
+    max_snapshots_per_aggregate: int = Field(default=5, ge=1)
+    """Snapshots a store keeps per aggregate."""
+
+
+def _check_table(value: str) -> str:
+    if not _TABLE_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid table name (letters, digits and underscores, 63 at most, "
+            "not starting with a digit)"
+        )
+    return value
+
+
+class InMemoryEventStoreConfig(_Section):
+    """The in-memory event store."""
+
+    max_events_per_stream: int = Field(default=10_000, ge=0)
+    """Events kept per stream; older ones are compacted away (0: unbounded)."""
+
+
+class SqliteConfig(_Section):
+    """A SQLite event and snapshot store (the embedded default)."""
+
+    database: str = "lexigram_events.db"
+    """The database file (``:memory:`` for a private in-memory database)."""
+    journal_mode: str = "WAL"
+    """SQLite journal mode."""
+    synchronous: str = "NORMAL"
+    """SQLite synchronous setting: OFF, NORMAL, FULL or EXTRA."""
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+    """How long a writer waits for a lock held by another connection or process."""
+    events_table: str = "events"
+    """The events table."""
+    snapshots_table: str = "snapshots"
+    """The snapshots table."""
+    auto_create_tables: bool = True
+    """Create the tables on ``connect()``."""
+
+    _check_tables = field_validator("events_table", "snapshots_table")(_check_table)
+
+    @field_validator("synchronous")
+    @classmethod
+    def _check_synchronous(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("synchronous must be OFF, NORMAL, FULL or EXTRA")
+        return upper
+
+
+class PostgresEventStoreConfig(_Section):
+    """A PostgreSQL event and snapshot store."""
+
+    dsn: SecretStr | None = None
+    """Connection string, kept secret in reprs and logs (a plain ``str`` is accepted)."""
+    pool_min_size: int = Field(default=1, ge=0)
+    """Connections the pool keeps open."""
+    pool_max_size: int = Field(default=10, ge=1)
+    """Connections the pool may open."""
+    command_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a statement may run."""
+    events_table: str = "events"
+    """The events table."""
+    snapshots_table: str = "snapshots"
+    """The snapshots table."""
+    auto_create_tables: bool = True
+    """Create the tables on ``connect()``."""
+
+    _check_tables = field_validator("events_table", "snapshots_table")(_check_table)
+
+    @field_validator("dsn", mode="before")
+    @classmethod
+    def _normalise_dsn(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = SecretStr(value)
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value().strip()
+            if not text:
+                return None
+            if not text.startswith(("postgresql://", "postgres://")):
+                raise ValueError("the dsn must start with postgresql:// or postgres://")
+            return SecretStr(text)
+        return value
+
+
+class MongoDBEventStoreConfig(_Section):
+    """A MongoDB event and snapshot store."""
+
+    connection_string: SecretStr | None = None
+    """MongoDB URI, kept secret in reprs and logs."""
+    database: str = "lexigram_events"
+    """The database."""
+    events_collection: str = "events"
+    """The events collection."""
+    snapshots_collection: str = "snapshots"
+    """The snapshots collection."""
+    counters_collection: str = "counters"
+    """The collection holding the global position counter."""
+
+    @field_validator("connection_string", mode="before")
+    @classmethod
+    def _normalise_uri(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = SecretStr(value)
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value().strip()
+            if not text:
+                return None
+            if not text.startswith(("mongodb://", "mongodb+srv://")):
+                raise ValueError("the connection string must start with mongodb:// or mongodb+srv://")
+            return SecretStr(text)
+        return value
+
+
+class EventsConfig(_Section):
+    """Top-level configuration of the events subsystem (the ``events`` section)."""
+
+    config_key: ClassVar[str] = "events"
+
+    event_store_backend: EventStoreBackend = EventStoreBackend.MEMORY
+    """Which event store the application uses."""
+    event_bus: EventBusConfig = Field(default_factory=EventBusConfig)
+    command_bus: CommandBusConfig = Field(default_factory=CommandBusConfig)
+    query_bus: QueryBusConfig = Field(default_factory=QueryBusConfig)
+    snapshots: SnapshotConfig = Field(default_factory=SnapshotConfig)
+    memory: InMemoryEventStoreConfig = Field(default_factory=InMemoryEventStoreConfig)
+    sqlite: SqliteConfig | None = None
+    postgres: PostgresEventStoreConfig | None = None
+    mongodb: MongoDBEventStoreConfig | None = None
+    outbox_enabled: bool = False
+    """Record appended events in an outbox that a relay publishes (transactional outbox)."""
+    outbox_poll_interval: float = Field(default=1.0, gt=0)
+    """Seconds between outbox relay polls."""
+
+    def validate_backend_config(self) -> list[str]:
+        """Return one message per problem with the selected backend; ``[]`` when it is usable."""
+        problems: list[str] = []
+        backend = self.event_store_backend
+        if backend is EventStoreBackend.POSTGRES:
+            if self.postgres is None:
+                problems.append("event_store_backend is POSTGRES but the 'postgres' section is missing")
+            elif self.postgres.dsn is None:
+                problems.append("event_store_backend is POSTGRES but postgres.dsn is not set")
+            elif self.postgres.pool_min_size > self.postgres.pool_max_size:
+                problems.append("postgres.pool_min_size is larger than postgres.pool_max_size")
+        elif backend is EventStoreBackend.MONGODB:
+            if self.mongodb is None:
+                problems.append("event_store_backend is MONGODB but the 'mongodb' section is missing")
+            elif self.mongodb.connection_string is None:
+                problems.append("event_store_backend is MONGODB but mongodb.connection_string is not set")
+        elif backend is EventStoreBackend.SQLITE and self.sqlite is None:
+            problems.append("event_store_backend is SQLITE but the 'sqlite' section is missing")
+        return problems
+
+    @classmethod
+    def from_dict(cls, section: Mapping[str, Any] | None) -> EventsConfig:
+        """Build a config from the ``events`` section mapping; unknown keys raise ``ConfigurationError``."""
+        if section is None:
+            return cls()
+        if not isinstance(section, Mapping):
+            raise ConfigurationError(f"the events config must be a mapping, got {type(section).__name__}")
+        return cls(**dict(section))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> EventsConfig:
+        """Build a config from ``LEX_EVENTS__*`` variables (``__`` separates nested keys)."""
+        source = os.environ if environ is None else environ
+        section: dict[str, Any] = {}
+        for key, value in source.items():
+            if not key.upper().startswith(ENV_PREFIX):
+                continue
+            path = [part.lower() for part in key[len(ENV_PREFIX) :].split("__") if part]
+            if not path:
+                continue
+            target = section
+            for part in path[:-1]:
+                existing = target.setdefault(part, {})
+                if not isinstance(existing, dict):
+                    raise ConfigurationError(f"{key}: '{part}' is a setting, not a section")
+                target = existing
+            target[path[-1]] = _env_value(value)
+        return cls.from_dict(section)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str], section: str | None = "events") -> EventsConfig:
+        """Build a config from a YAML file; ``section`` names the key holding it (None: the root)."""
+        try:
+            import yaml
+        except ImportError as exc:
+            raise ConfigurationError(
+                "reading YAML config needs PyYAML: pip install 'lexigram-events[cli]'"
+            ) from exc
+        file = Path(path)
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read config file {file}: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"{file} is not valid YAML: {exc}") from exc
+        if section is not None:
+            if not isinstance(document, dict):
+                raise ConfigurationError(f"{file}: expected a mapping at the top level")
+            document = document.get(section, {})
+        return cls.from_dict(document)
+
+    @classmethod
+    def coerce(cls, value: EventsConfig | Mapping[str, Any] | None) -> EventsConfig:
+        """Accept an ``EventsConfig``, an ``events`` section mapping (or ``{"events": {...}}``) or None."""
+        if value is None:
+            return cls()
+        if isinstance(value, EventsConfig):
+            return value
+        if isinstance(value, Mapping):
+            mapping = dict(value)
+            if set(mapping) == {cls.config_key} and isinstance(mapping[cls.config_key], Mapping):
+                mapping = dict(mapping[cls.config_key])
+            return cls.from_dict(mapping)
+        raise ConfigurationError(
+            f"expected EventsConfig or a mapping for the events config, got {type(value).__name__}"
+        )
+
+
+def _env_value(raw: str) -> Any:
+    """Environment values are strings that pydantic converts (booleans accept yes/no, 1/0, ...).
+
+    An empty value, ``none`` or ``null`` means None.
+    """
+    if raw.strip().lower() in ("", "none", "null"):
+        return None
+    return raw

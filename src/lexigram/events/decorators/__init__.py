@@ -1,0 +1,25 @@
+"""Handler decorators and the global registry they record into."""
+
+from lexigram.events.decorators.handlers import (
+    add_clear_listener,
+    clear_handler_registry,
+    command_handler,
+    event_handler,
+    get_all_handlers,
+    get_handler_info,
+    handler_priority,
+    message_types_of,
+    query_handler,
+)
+
+__all__ = [
+    "add_clear_listener",
+    "clear_handler_registry",
+    "command_handler",
+    "event_handler",
+    "get_all_handlers",
+    "get_handler_info",
+    "handler_priority",
+    "message_types_of",
+    "query_handler",
+]
