@@ -88,10 +88,78 @@ from lexigram.events.types import (
 )
 
 # --- buses (buses/, middleware/, dead letters) ---
+# isort: split
+from lexigram.events.buses import (
+    CommandBus,
+    CommandBusImpl,
+    DeadLetterEntry,
+    DeadLetterStoreProtocol,
+    EventBus,
+    EventBusImpl,
+    EventHandledHook,
+    EventPublishedHook,
+    EventStoredHook,
+    HookRegistryProtocol,
+    InMemoryDeadLetterStore,
+    ParallelProtocol,
+    QueryBus,
+    QueryBusImpl,
+    TracerProtocol,
+)
+from lexigram.events.exceptions import (
+    CircuitOpenError,
+    DeadLetterNotFoundError,
+    EventBusClosedError,
+    MessageValidationError,
+)
+from lexigram.events.middleware import (
+    AbstractMiddleware,
+    CircuitBreakerMiddleware,
+    LoggingMiddleware,
+    MetricsMiddleware,
+    NextHandler,
+    RetryMiddleware,
+    TransactionMiddleware,
+    ValidationMiddleware,
+)
 
+# isort: split
 # --- aggregates, stores, repository, snapshots ---
+from lexigram.events.aggregates import AggregateRoot, Entity, Field, ValueObject
+from lexigram.events.repository import AbstractReadOnlyRepository, AbstractRepository, EventSourcingRepository
+from lexigram.events.snapshots import (
+    CompositePolicy,
+    EventCountPolicy,
+    OnDemandPolicy,
+    SnapshotContext,
+    SnapshotManager,
+    SnapshotPolicy,
+    TimeBasedPolicy,
+)
+from lexigram.events.stores import (
+    AbstractEventStore,
+    AbstractSnapshotStore,
+    EventEvictionWarning,
+    InMemoryEventStore,
+    InMemorySnapshotStore,
+)
 
+# isort: split
 # --- config, handlers registry, module, provider ---
+from lexigram.events.config import (
+    CommandBusConfig,
+    EventBusConfig,
+    EventsConfig,
+    InMemoryEventStoreConfig,
+    MongoDBEventStoreConfig,
+    PostgresEventStoreConfig,
+    QueryBusConfig,
+    SnapshotConfig,
+    SqliteConfig,
+)
+from lexigram.events.di import EventsProvider
+from lexigram.events.handlers import HandlerRegistry
+from lexigram.events.module import EventsModule
 
 __all__ = [
     "AggregateFactoryProtocol",
@@ -168,6 +236,64 @@ __all__ = [
     "get_handler_info",
     "query_handler",
     # --- buses exports ---
+    "AbstractMiddleware",
+    "CircuitBreakerMiddleware",
+    "CircuitOpenError",
+    "CommandBus",
+    "CommandBusImpl",
+    "DeadLetterEntry",
+    "DeadLetterNotFoundError",
+    "DeadLetterStoreProtocol",
+    "EventBus",
+    "EventBusClosedError",
+    "EventBusImpl",
+    "EventHandledHook",
+    "EventPublishedHook",
+    "EventStoredHook",
+    "HookRegistryProtocol",
+    "InMemoryDeadLetterStore",
+    "LoggingMiddleware",
+    "MessageValidationError",
+    "MetricsMiddleware",
+    "NextHandler",
+    "ParallelProtocol",
+    "QueryBus",
+    "QueryBusImpl",
+    "RetryMiddleware",
+    "TracerProtocol",
+    "TransactionMiddleware",
+    "ValidationMiddleware",
     # --- aggregates/stores exports ---
+    "AbstractEventStore",
+    "AbstractReadOnlyRepository",
+    "AbstractRepository",
+    "AbstractSnapshotStore",
+    "AggregateRoot",
+    "CompositePolicy",
+    "Entity",
+    "EventCountPolicy",
+    "EventEvictionWarning",
+    "EventSourcingRepository",
+    "Field",
+    "InMemoryEventStore",
+    "InMemorySnapshotStore",
+    "OnDemandPolicy",
+    "SnapshotContext",
+    "SnapshotManager",
+    "SnapshotPolicy",
+    "TimeBasedPolicy",
+    "ValueObject",
     # --- config/module exports ---
+    "CommandBusConfig",
+    "EventBusConfig",
+    "EventsConfig",
+    "EventsModule",
+    "EventsProvider",
+    "HandlerRegistry",
+    "InMemoryEventStoreConfig",
+    "MongoDBEventStoreConfig",
+    "PostgresEventStoreConfig",
+    "QueryBusConfig",
+    "SnapshotConfig",
+    "SqliteConfig",
 ]

@@ -16,11 +16,14 @@ from lexigram.contracts.exceptions import (
 
 __all__ = [
     "AggregateNotFoundError",
+    "CircuitOpenError",
     "CommandExecutionError",
     "ConcurrencyError",
     "ConfigurationError",
+    "DeadLetterNotFoundError",
     "DomainError",
     "DuplicateHandlerError",
+    "EventBusClosedError",
     "EventError",
     "EventHandlerError",
     "EventLoadError",
@@ -32,6 +35,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidOperationError",
     "LexigramError",
+    "MessageValidationError",
     "ProjectionBuildError",
     "ProjectionNotFoundError",
     "QueryExecutionError",
@@ -233,3 +237,53 @@ class StreamingError(InfrastructureError):
     """Event streaming to a client failed."""
 
     code = "EVT-024"
+
+
+class EventBusClosedError(EventHandlerError):
+    """The event bus is closed (or closing) and accepts no more events."""
+
+    code = "EVT-025"
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(
+            f"the event bus is closed: {event_type} was not published", details={"event_type": event_type}
+        )
+        self.event_type = event_type
+
+
+class DeadLetterNotFoundError(EventError):
+    """No dead-letter entry has the requested id."""
+
+    code = "EVT-026"
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"no dead-letter entry has the id '{entry_id}'", details={"entry_id": entry_id})
+        self.entry_id = entry_id
+
+
+class CircuitOpenError(EventError):
+    """A circuit breaker is open: calls for this message type fail fast until it recovers."""
+
+    code = "EVT-027"
+
+    def __init__(self, message_type: str, retry_after: float) -> None:
+        super().__init__(
+            f"the circuit for {message_type} is open after repeated failures; retry in {retry_after:.3g}s",
+            details={"message_type": message_type, "retry_after": retry_after},
+        )
+        self.message_type = message_type
+        self.retry_after = retry_after
+
+
+class MessageValidationError(ValidationError):
+    """A message was rejected by its ``validate()`` method or by a validator."""
+
+    code = "LEX-303"
+
+    def __init__(self, message_type: str, problems: list[str]) -> None:
+        super().__init__(
+            f"{message_type} is invalid: " + "; ".join(problems),
+            details={"message_type": message_type, "problems": list(problems)},
+        )
+        self.message_type = message_type
+        self.problems = list(problems)

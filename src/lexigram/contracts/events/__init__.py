@@ -7,6 +7,10 @@ from lexigram.contracts.events.buses import (
     EventMiddlewareProtocol,
     QueryBusProtocol,
 )
+from lexigram.contracts.events.dead_letters import (
+    DeadLetterEntry,
+    DeadLetterStoreProtocol,
+)
 from lexigram.contracts.events.handlers import (
     CommandHandlerProtocol,
     EventHandlerProtocol,
@@ -30,6 +34,8 @@ __all__ = [
     "Command",
     "CommandBusProtocol",
     "CommandHandlerProtocol",
+    "DeadLetterEntry",
+    "DeadLetterStoreProtocol",
     "DomainEvent",
     "DomainEventPublisherProtocol",
     "EventBusProtocol",

@@ -18,6 +18,7 @@ from which ``EventsModule`` wires handlers to an application's buses.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 import types
@@ -34,6 +35,7 @@ __all__ = [
     "add_clear_listener",
     "clear_handler_registry",
     "command_handler",
+    "declared_handler_info",
     "event_handler",
     "get_all_handlers",
     "get_handler_info",
@@ -49,6 +51,7 @@ _lock = threading.RLock()
 _infos: dict[int, HandlerInfo] = {}
 _order: list[int] = []
 _clear_listeners: list[Callable[[], None]] = []
+_MARKER = "__lexigram_handler_info__"
 
 
 def get_handler_info(obj: Any) -> HandlerInfo | None:
@@ -86,8 +89,17 @@ def add_clear_listener(listener: Callable[[], None]) -> None:
 
 def handler_priority(handler: Any) -> int:
     """Return the ``priority`` a handler was decorated with (0 when none)."""
-    for candidate in (handler, type(handler), getattr(handler, "__func__", None)):
-        info = get_handler_info(candidate) if candidate is not None else None
+    owner = getattr(handler, "__self__", None)
+    candidates = (
+        handler,
+        type(handler),
+        getattr(handler, "__func__", None),
+        None if owner is None else type(owner),
+    )
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        info = get_handler_info(candidate) or declared_handler_info(candidate)
         if info is not None:
             return int(info.metadata.get("priority", 0) or 0)
     return 0
@@ -164,6 +176,25 @@ def _is_async(handler: Any) -> bool:
     return inspect.iscoroutinefunction(_callable_of(handler))
 
 
+def declared_handler_info(obj: Any) -> HandlerInfo | None:
+    """Return the ``HandlerInfo`` a decorator attached to ``obj`` itself, or None.
+
+    Unlike ``get_handler_info`` this survives ``clear_handler_registry()``: handler discovery uses
+    it to recognise decorated objects in modules that were imported before the registry was
+    cleared. A subclass of a decorated class is not itself decorated.
+    """
+    marker = vars(obj).get(_MARKER) if isinstance(obj, type) else getattr(obj, _MARKER, None)
+    if isinstance(marker, HandlerInfo) and marker.handler is obj:
+        return marker
+    return None
+
+
+def _mark(handler: Any, info: HandlerInfo) -> None:
+    """Attach ``info`` to the handler object (objects that take no attributes are skipped)."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(handler, _MARKER, info)
+
+
 def _record(
     kind: HandlerKind, handler: Any, message_types: list[type], name: str | None, metadata: dict[str, Any]
 ) -> None:
@@ -172,21 +203,21 @@ def _record(
         if existing is not None and existing.handler_type == kind:
             merged = list(existing.message_types)
             merged.extend(t for t in message_types if t not in merged)
-            _infos[id(handler)] = replace(
-                existing, message_types=merged, metadata={**existing.metadata, **metadata}
+            info = replace(existing, message_types=merged, metadata={**existing.metadata, **metadata})
+        else:
+            info = HandlerInfo(
+                handler_type=kind,
+                message_types=list(message_types),
+                handler=handler,
+                name=name or _describe(handler),
+                module=getattr(handler, "__module__", "") or "",
+                is_async=_is_async(handler),
+                metadata=dict(metadata),
             )
-            return
-        _infos[id(handler)] = HandlerInfo(
-            handler_type=kind,
-            message_types=list(message_types),
-            handler=handler,
-            name=name or _describe(handler),
-            module=getattr(handler, "__module__", "") or "",
-            is_async=_is_async(handler),
-            metadata=dict(metadata),
-        )
+        _infos[id(handler)] = info
         if id(handler) not in _order:
             _order.append(id(handler))
+    _mark(handler, info)
 
 
 def _decorate(

@@ -1,0 +1,76 @@
+"""``EventsModule``: the events subsystem as a module of an application.
+
+::
+
+    EventsModule.configure()                                   # in-memory defaults
+    EventsModule.configure(EventsConfig(event_store_backend=BACKEND), handler_modules=["app.handlers"])
+    EventsModule.scope(CreateOrderHandler, GetOrderHandler)    # a feature module's handlers
+    EventsModule.stub()                                        # in-memory, for tests
+
+``configure()`` and ``stub()`` bring the stores, the buses and handler wiring (one per
+application); any number of ``scope()`` modules may sit beside them in the same graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from lexigram.di.module import DynamicModule, Module
+from lexigram.events.config import EventsConfig
+from lexigram.events.di.handlers import SCOPED_HANDLERS
+from lexigram.events.di.provider import EventsProvider
+from lexigram.events.types import EventStoreBackend
+
+__all__ = ["EventsModule"]
+
+
+class EventsModule(Module):
+    """CQRS and event sourcing for an application: buses, event and snapshot stores, handlers.
+
+    Import one of its dynamic modules (``configure()``, ``scope()``, ``stub()``), not the class.
+    """
+
+    @classmethod
+    def configure(
+        cls,
+        config: EventsConfig | Mapping[str, Any] | None = None,
+        handler_modules: Sequence[str] | None = None,
+    ) -> DynamicModule:
+        """The events subsystem with its stores, buses and handler wiring (one per application).
+
+        ``config`` is an ``EventsConfig`` or a mapping holding the ``events`` section; with None the
+        application config's ``events`` section is used, or else the in-memory defaults. Handlers in
+        ``handler_modules`` (module paths, packages scanned recursively) are wired too.
+        """
+        checked = None if config is None else EventsConfig.coerce(config)
+        modules = list(handler_modules or ())
+        if any(not isinstance(path, str) for path in modules):
+            raise TypeError(f"handler_modules must be module paths (strings), got {handler_modules!r}")
+        return DynamicModule(
+            module=cls,
+            lifecycle=partial(EventsProvider, checked, modules),
+            unique=True,
+        )
+
+    @classmethod
+    def scope(cls, *handlers: type) -> DynamicModule:
+        """Add a feature's handler classes to the application that imports ``configure()``.
+
+        The classes become app-wide providers (their ``__init__`` parameters are injected) and are
+        wired to the buses of the configured events module. They may be decorated, subclass a
+        handler base class, or be plain classes with a typed ``handle``. Any number of scopes
+        coexist with ``configure()`` in one graph.
+        """
+        for handler in handlers:
+            if not isinstance(handler, type):
+                raise TypeError(f"EventsModule.scope takes handler classes, got {handler!r}")
+        return DynamicModule(module=cls, providers=handlers, contributions={SCOPED_HANDLERS: handlers})
+
+    @classmethod
+    def stub(cls, config: EventsConfig | Mapping[str, Any] | None = None) -> DynamicModule:
+        """The events subsystem for tests: always the in-memory store, whatever ``config`` says."""
+        base = EventsConfig.coerce(config)
+        in_memory = base.model_copy(update={"event_store_backend": EventStoreBackend.MEMORY})
+        return cls.configure(in_memory)
