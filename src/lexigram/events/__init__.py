@@ -126,7 +126,12 @@ from lexigram.events.middleware import (
 # isort: split
 # --- aggregates, stores, repository, snapshots ---
 from lexigram.events.aggregates import AggregateRoot, Entity, Field, ValueObject
-from lexigram.events.repository import AbstractReadOnlyRepository, AbstractRepository, EventSourcingRepository
+from lexigram.events.repository import (
+    AbstractReadOnlyRepository,
+    AbstractRepository,
+    EventSourcingRepository,
+    RepositoryFactory,
+)
 from lexigram.events.snapshots import (
     CompositePolicy,
     EventCountPolicy,
@@ -274,6 +279,7 @@ __all__ = [
     "EventCountPolicy",
     "EventEvictionWarning",
     "EventSourcingRepository",
+    "RepositoryFactory",
     "Field",
     "InMemoryEventStore",
     "InMemorySnapshotStore",

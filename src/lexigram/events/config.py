@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -160,6 +160,24 @@ def _check_table(value: str) -> str:
     return value
 
 
+def _secret_url(what: str, schemes: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A validator for a secret connection URL: blank means None, the scheme must be one of ``schemes``."""
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, str):
+            value = SecretStr(value)
+        if not isinstance(value, SecretStr):
+            return value
+        text = value.get_secret_value().strip()
+        if not text:
+            return None
+        if not text.startswith(schemes):
+            raise ValueError(f"{what} must start with {' or '.join(schemes)}")
+        return SecretStr(text)
+
+    return validate
+
+
 class InMemoryEventStoreConfig(_Section):
     """The in-memory event store."""
 
@@ -216,19 +234,9 @@ class PostgresEventStoreConfig(_Section):
 
     _check_tables = field_validator("events_table", "snapshots_table")(_check_table)
 
-    @field_validator("dsn", mode="before")
-    @classmethod
-    def _normalise_dsn(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = SecretStr(value)
-        if isinstance(value, SecretStr):
-            text = value.get_secret_value().strip()
-            if not text:
-                return None
-            if not text.startswith(("postgresql://", "postgres://")):
-                raise ValueError("the dsn must start with postgresql:// or postgres://")
-            return SecretStr(text)
-        return value
+    _check_dsn = field_validator("dsn", mode="before")(
+        _secret_url("the dsn", ("postgresql://", "postgres://"))
+    )
 
 
 class MongoDBEventStoreConfig(_Section):
@@ -245,19 +253,9 @@ class MongoDBEventStoreConfig(_Section):
     counters_collection: str = "counters"
     """The collection holding the global position counter."""
 
-    @field_validator("connection_string", mode="before")
-    @classmethod
-    def _normalise_uri(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = SecretStr(value)
-        if isinstance(value, SecretStr):
-            text = value.get_secret_value().strip()
-            if not text:
-                return None
-            if not text.startswith(("mongodb://", "mongodb+srv://")):
-                raise ValueError("the connection string must start with mongodb:// or mongodb+srv://")
-            return SecretStr(text)
-        return value
+    _check_uri = field_validator("connection_string", mode="before")(
+        _secret_url("the connection string", ("mongodb://", "mongodb+srv://"))
+    )
 
 
 class EventsConfig(_Section):

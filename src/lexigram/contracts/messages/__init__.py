@@ -2,10 +2,10 @@
 
 from lexigram.contracts.messages.domain_event import DomainEvent
 from lexigram.contracts.messages.ids import new_uuid, utc_now
+from lexigram.contracts.messages.jsonable import to_jsonable
 from lexigram.contracts.messages.message import Command, Message, MessageMetadata, Query
 from lexigram.contracts.messages.model import MessageModel, message_fields, payload_fields
 from lexigram.contracts.messages.registry import EventTypeRegistry, event_types
-from lexigram.contracts.messages.types import to_jsonable
 
 __all__ = [
     "Command",

@@ -65,7 +65,7 @@ class MessageMetadata:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the metadata."""
-        from lexigram.contracts.messages.types import to_jsonable
+        from lexigram.contracts.messages.jsonable import to_jsonable
 
         return {
             "correlation_id": to_jsonable(self.correlation_id),

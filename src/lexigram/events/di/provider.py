@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+from lexigram.contracts.events import EventStoreProtocol, SnapshotStoreProtocol
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.di.errors import LifecycleError
 from lexigram.di.protocols import ContainerRegistrarProtocol, ContainerResolverProtocol
@@ -27,8 +28,17 @@ from lexigram.events.di.buses import BusSubProvider
 from lexigram.events.di.handlers import HandlerSubProvider
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.di.sub_provider import EventsSubProvider
+from lexigram.events.repository.factory import RepositoryFactory
+from lexigram.events.snapshots.manager import SnapshotManager
 
 __all__ = ["EventsProvider"]
+
+
+def _snapshot_manager(
+    event_store: EventStoreProtocol, snapshot_store: SnapshotStoreProtocol, config: EventsConfig
+) -> SnapshotManager:
+    """The app's ``SnapshotManager``, following the ``snapshots`` config."""
+    return SnapshotManager(event_store, snapshot_store, config=config.snapshots)
 
 
 def check_config(config: EventsConfig) -> None:
@@ -106,6 +116,8 @@ class EventsProvider(Provider):
         for part in self._parts:
             await part.register(container)
             self._shutdown_stack.push_async_callback(part.shutdown)
+        container.register_class(RepositoryFactory)
+        container.register_factory(SnapshotManager, _snapshot_manager)
 
     async def boot(self, container: ContainerResolverProtocol) -> None:
         """Connect the stores, attach the optional tracer and wire the handlers to the buses."""

@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any, NewType, TypeVar
 from uuid import UUID
 
-from lexigram.contracts.exceptions import InvalidMessageError
+from lexigram.contracts.messages.jsonable import json_key, sorted_json_list, to_jsonable
 
-__all__ = ["TypeRule", "analyze", "to_jsonable"]
+__all__ = ["TypeRule", "analyze"]
 
 Converter = Callable[[Any], Any]
 NoneType = type(None)
@@ -54,71 +54,6 @@ class _Mismatch(TypeError):
 
 def _mismatch() -> _Mismatch:
     return _Mismatch()
-
-
-# --- JSON conversion -------------------------------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert ``value`` to something ``json.dumps`` accepts, recursively.
-
-    UUIDs and Decimals become strings, datetimes and dates ISO 8601 strings, enums their value,
-    bytes base64 text, sets sorted lists, dataclasses and messages dicts. Anything else unknown
-    becomes ``str(value)``.
-    """
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
-        return value
-    if kind is UUID:
-        return str(value)
-    if kind is datetime or kind is date or kind is time:
-        return value.isoformat()
-    if kind is Decimal:
-        return str(value)
-    if kind is list or kind is tuple:
-        return [to_jsonable(item) for item in value]
-    if kind is dict:
-        return {_json_key(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, (str, int, float)):
-        return value
-    if isinstance(value, (set, frozenset)):
-        return _sorted_list(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_jsonable(to_dict())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):
-        return model_dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {_json_key(k): to_jsonable(v) for k, v in value.items()}
-    return str(value)
-
-
-def _json_key(key: Any) -> str:
-    if type(key) is str:
-        return key
-    converted = to_jsonable(key)
-    return converted if isinstance(converted, str) else str(converted)
-
-
-def _sorted_list(items: Any) -> list[Any]:
-    converted = [to_jsonable(item) for item in items]
-    try:
-        return sorted(converted)
-    except TypeError:
-        return converted
 
 
 # --- single-type rules -----------------------------------------------------------------------------
@@ -289,7 +224,7 @@ def _container_rule(outer: type, name: str, args: tuple[Any, ...]) -> TypeRule:
         load_value = _item_load(value_rule)
 
         def dump_dict(value: Any) -> Any:
-            return {_json_key(k): dump_value(v) for k, v in value.items()}
+            return {json_key(k): dump_value(v) for k, v in value.items()}
 
         def load_dict(value: Any) -> Any:
             return {
@@ -319,7 +254,7 @@ def _container_rule(outer: type, name: str, args: tuple[Any, ...]) -> TypeRule:
 
     def dump_items(value: Any) -> Any:
         if outer is set or outer is frozenset:
-            return _sorted_list(dump_item(item) for item in value)
+            return sorted_json_list(dump_item(item) for item in value)
         return [dump_item(item) for item in value]
 
     def load_items(value: Any) -> Any:
@@ -486,19 +421,3 @@ def analyze(annotation: Any) -> TypeRule:
         if nested is not None:
             return nested
     return _UNCHECKED
-
-
-def describe(value: Any) -> str:
-    """A short description of a value for error messages."""
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def invalid_field(owner: str, field: str, expected: str, value: Any) -> InvalidMessageError:
-    """Build the error raised when a field gets a value of the wrong type."""
-    return InvalidMessageError(
-        f"{owner}: field '{field}' expects {expected}, got {describe(value)}",
-        details={"message_type": owner, "field": field, "expected": expected},
-    )
