@@ -59,37 +59,9 @@ def _mismatch() -> _Mismatch:
 # --- single-type rules -----------------------------------------------------------------------------
 
 
-def _check_str(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    raise _mismatch()
-
-
 def _check_int(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise _mismatch()
-
-
-def _check_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    raise _mismatch()
-
-
-def _check_float(value: Any) -> Any:
-    if isinstance(value, float):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    raise _mismatch()
-
-
-def _check_decimal(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
     raise _mismatch()
 
 
@@ -117,6 +89,19 @@ def _load_bytes(value: Any) -> Any:
     if isinstance(value, str):
         return base64.b64decode(value)
     return bytes(value)
+
+
+def _widening_check(kind: type) -> Converter:
+    """Accept ``kind``, and a (non-bool) ``int`` converted to ``kind``."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return kind(value)
+        raise _mismatch()
+
+    return check
 
 
 def _isinstance_check(kind: type) -> Converter:
@@ -169,11 +154,13 @@ def _enum_rule(kind: type[enum.Enum]) -> TypeRule:
 
 
 _SIMPLE: dict[Any, TypeRule] = {
-    str: TypeRule("str", fast=(str,), check=_check_str),
+    str: TypeRule("str", fast=(str,), check=_isinstance_check(str)),
     int: TypeRule("int", fast=(int,), check=_check_int),
-    bool: TypeRule("bool", fast=(bool,), check=_check_bool),
-    float: TypeRule("float", fast=(float,), check=_check_float),
-    Decimal: TypeRule("Decimal", fast=(Decimal,), check=_check_decimal, dump=str, load=_load_decimal),
+    bool: TypeRule("bool", fast=(bool,), check=_isinstance_check(bool)),
+    float: TypeRule("float", fast=(float,), check=_widening_check(float)),
+    Decimal: TypeRule(
+        "Decimal", fast=(Decimal,), check=_widening_check(Decimal), dump=str, load=_load_decimal
+    ),
     bytes: TypeRule("bytes", fast=(bytes,), check=_check_bytes, dump=_dump_bytes, load=_load_bytes),
     UUID: TypeRule("UUID", fast=(UUID,), check=_isinstance_check(UUID), dump=str, load=_load_uuid),
     datetime: TypeRule(
