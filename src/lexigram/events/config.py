@@ -30,6 +30,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic._internal._model_construction import ModelMetaclass
 
 from lexigram.contracts.exceptions import ConfigurationError
+from lexigram.events.constants import CONFIG_KEY, ENV_NESTING_SEPARATOR, ENV_PREFIX
 from lexigram.events.types import EventStoreBackend
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "SqliteConfig",
 ]
 
-ENV_PREFIX = "LEX_EVENTS__"
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -261,7 +261,7 @@ class MongoDBEventStoreConfig(_Section):
 class EventsConfig(_Section):
     """Top-level configuration of the events subsystem (the ``events`` section)."""
 
-    config_key: ClassVar[str] = "events"
+    config_key: ClassVar[str] = CONFIG_KEY
 
     event_store_backend: EventStoreBackend = EventStoreBackend.MEMORY
     """Which event store the application uses."""
@@ -315,7 +315,7 @@ class EventsConfig(_Section):
         for key, value in source.items():
             if not key.upper().startswith(ENV_PREFIX):
                 continue
-            path = [part.lower() for part in key[len(ENV_PREFIX) :].split("__") if part]
+            path = [part.lower() for part in key[len(ENV_PREFIX) :].split(ENV_NESTING_SEPARATOR) if part]
             if not path:
                 continue
             target = section

@@ -18,11 +18,12 @@ from typing import Any
 from lexigram.contracts.core.result import Err
 from lexigram.contracts.events.buses import DomainEventPublisherProtocol
 from lexigram.contracts.events.dead_letters import DeadLetterEntry
+from lexigram.events.constants import BUS_LOGGER
 from lexigram.events.exceptions import DeadLetterNotFoundError
 
 __all__ = ["DeadLetterEntry", "InMemoryDeadLetterStore"]
 
-logger = logging.getLogger("lexigram.events.bus")
+logger = logging.getLogger(BUS_LOGGER)
 
 
 def _names_match(stored: str, wanted: str) -> bool:

@@ -30,12 +30,13 @@ from lexigram.events.buses.deadlines import HandlerDeadlines
 from lexigram.events.buses.hooks import EVENT_HANDLED, EventHandledHook, HookRegistryProtocol, call_hook
 from lexigram.events.buses.subscribers import Subscriber
 from lexigram.events.config import EventBusConfig
+from lexigram.events.constants import BUS_LOGGER
 from lexigram.events.exceptions import EventHandlerError
 from lexigram.events.types import DispatchResult
 
 __all__ = ["EventDispatcher", "ParallelProtocol", "describe_failure"]
 
-logger = logging.getLogger("lexigram.events.bus")
+logger = logging.getLogger(BUS_LOGGER)
 
 
 class ParallelProtocol(Protocol):

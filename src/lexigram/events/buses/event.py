@@ -57,12 +57,13 @@ from lexigram.events.buses.pipeline import build_chain, check_middleware
 from lexigram.events.buses.subscribers import Plan, Subscriptions
 from lexigram.events.buses.tracing import TracerProtocol, check_tracer
 from lexigram.events.config import EventBusConfig
+from lexigram.events.constants import BUS_LOGGER
 from lexigram.events.exceptions import EventBusClosedError, EventHandlerError
 from lexigram.events.middleware.base import MiddlewareCallable, NextHandler
 
 __all__ = ["EventBus", "EventBusImpl"]
 
-logger = logging.getLogger("lexigram.events.bus")
+logger = logging.getLogger(BUS_LOGGER)
 
 H = TypeVar("H")
 _OK: Final[Ok[None]] = Ok(None)

@@ -23,6 +23,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
+from lexigram.events.constants import BUS_LOGGER
+
 __all__ = [
     "EVENT_HANDLED",
     "EVENT_PUBLISHED",
@@ -35,7 +37,7 @@ __all__ = [
     "check_hook_registry",
 ]
 
-logger = logging.getLogger("lexigram.events.bus")
+logger = logging.getLogger(BUS_LOGGER)
 
 EVENT_PUBLISHED: Final = "event.published"
 """Fired with ``EventPublishedHook`` when the event bus accepts an event."""
