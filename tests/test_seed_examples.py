@@ -36,6 +36,13 @@ PENDING: dict[str, str] = {
 }
 
 
+SERVERS_NEEDED: dict[str, tuple[str, ...]] = {
+    "s000_05_event_store_append_replay": ("postgres_dsn",),
+    "s003_22_mongodb_snapshot_store": ("mongo_uri",),
+    "s003_26_redis_event_store": ("redis_url",),
+}
+
+
 def _runner() -> ModuleType | None:
     script = SPEC / "run_examples.py"
     if not script.is_file():
@@ -61,7 +68,9 @@ def test_the_seed_examples_are_available() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_seed_example(example: Path) -> None:
+def test_seed_example(example: Path, request: pytest.FixtureRequest) -> None:
+    for fixture in SERVERS_NEEDED.get(example.stem, ()):
+        request.getfixturevalue(fixture)  # starts the server and exports its URL for the example
     assert RUNNER is not None
     status, detail = RUNNER.run_one(example)
     reason = PENDING.get(example.stem)

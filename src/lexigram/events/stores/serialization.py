@@ -1,0 +1,173 @@
+"""How durable stores turn events into bytes and back.
+
+``JsonEventSerializer`` is the default ``EventSerializerProtocol``: an event is stored as the JSON of
+``event.to_dict()`` (with ``orjson`` when it is installed, else the standard library). Reading
+resolves the stored ``event_type`` to a class (types registered on the serializer first, then the
+global registry of ``DomainEvent`` subclasses) and rebuilds the event without re-validating it.
+
+``EventCodec`` is what a store holds: it wraps any serializer, stamps each decoded event with its
+global position and stream version, and applies the store's schema evolution (an object with
+``upcast(data: dict) -> dict``) to the stored data before the class is built. With the default
+serializer, decoding, stamping and upcasting happen in one pass with no extra copy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from lexigram.contracts.events.stores import EventSerializerProtocol
+from lexigram.contracts.messages import DomainEvent, event_types
+from lexigram.events.exceptions import EventLoadError, EventPersistenceError
+from lexigram.events.stores.stamping import declares_version, stored_copy
+
+__all__ = ["EventCodec", "JsonEventSerializer", "StoredEventDecoder", "dumps_json", "loads_json"]
+
+try:
+    import orjson
+
+    def dumps_json(value: Any) -> bytes:
+        """Encode a JSON-safe value as UTF-8 JSON bytes (orjson)."""
+        return orjson.dumps(value)
+
+    def loads_json(data: bytes | bytearray | memoryview | str) -> Any:
+        """Decode JSON bytes or text (orjson)."""
+        return orjson.loads(data)
+
+except ImportError:  # pragma: no cover - exercised only without orjson
+
+    def dumps_json(value: Any) -> bytes:
+        """Encode a JSON-safe value as UTF-8 JSON bytes (standard library)."""
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def loads_json(data: bytes | bytearray | memoryview | str) -> Any:
+        """Decode JSON bytes or text (standard library)."""
+        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
+
+
+class StoredEventDecoder(Protocol):
+    """A serializer that can rebuild an event already stamped with its position and version."""
+
+    def deserialize_stored(
+        self,
+        data: bytes | str,
+        position: int,
+        version: int,
+        upcast: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> DomainEvent:
+        """Rebuild an event from stored data, with ``sequence_number`` and ``version`` set."""
+        ...
+
+
+class JsonEventSerializer:
+    """The default event serializer: ``event.to_dict()`` as JSON.
+
+    ``register_event_type(name, cls)`` makes ``name`` (a stored ``event_type``) build ``cls``; it
+    takes precedence over the global registry of event classes, so renamed or custom-named event
+    types can still be read.
+    """
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[DomainEvent]] = {}
+
+    def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
+        """Read stored events of type ``name`` as instances of ``cls``."""
+        if not isinstance(name, str) or not name:
+            raise ValueError("an event type name must be a non-empty string")
+        if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
+            raise TypeError(f"register_event_type needs a DomainEvent subclass, got {cls!r}")
+        self._types[name] = cls
+
+    def resolve(self, name: Any) -> type[DomainEvent]:
+        """The class that stored events of type ``name`` are read as."""
+        cls = self._types.get(name) if isinstance(name, str) else None
+        if cls is None and isinstance(name, str):
+            cls = event_types.resolve(name)
+        if cls is None:
+            raise EventLoadError(
+                f"no event class is known for the stored event type {name!r}; import the module that "
+                f"defines it, or call store.register_event_type({name!r}, EventClass)",
+                details={"event_type": name},
+            )
+        return cls
+
+    def serialize(self, event: DomainEvent) -> bytes:
+        """The JSON bytes of ``event.to_dict()``."""
+        try:
+            return dumps_json(event.to_dict())
+        except (TypeError, ValueError) as exc:
+            raise EventPersistenceError(
+                f"cannot serialize {type(event).__name__} to JSON: {exc}",
+                details={"event_type": type(event).__name__},
+            ) from exc
+
+    def deserialize(self, data: bytes | str) -> DomainEvent:
+        """Rebuild an event from ``serialize`` output."""
+        document = self._load(data)
+        return self.resolve(document.get("event_type"))._from_stored(document)
+
+    def deserialize_stored(
+        self,
+        data: bytes | str,
+        position: int,
+        version: int,
+        upcast: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> DomainEvent:
+        """Rebuild a stored event with its position and version, upcasting the data first."""
+        document = self._load(data)
+        if upcast is not None:
+            document = upcast(document)
+        cls = self.resolve(document.get("event_type"))
+        document["sequence_number"] = position
+        if declares_version(cls):
+            document["version"] = version
+        return cls._from_stored(document)
+
+    @staticmethod
+    def _load(data: bytes | str) -> dict[str, Any]:
+        try:
+            document = loads_json(data)
+        except ValueError as exc:
+            raise EventLoadError(f"a stored event is not valid JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise EventLoadError(f"a stored event must be a JSON object, got {type(document).__name__}")
+        return document
+
+
+class EventCodec:
+    """The serializer of one store, with position stamping and schema evolution applied on read.
+
+    Decoding strategy is chosen once, when the codec is built, never per event.
+    """
+
+    def __init__(
+        self, serializer: EventSerializerProtocol | None = None, schema_evolution: Any = None
+    ) -> None:
+        self.serializer: EventSerializerProtocol = (
+            serializer if serializer is not None else JsonEventSerializer()
+        )
+        upcast = getattr(schema_evolution, "upcast", None)
+        self._upcast: Callable[[dict[str, Any]], dict[str, Any]] | None = upcast if callable(upcast) else None
+        stored = getattr(self.serializer, "deserialize_stored", None)
+        self._decode_stored: Callable[..., DomainEvent] | None = stored if callable(stored) else None
+        self.encode: Callable[[DomainEvent], bytes] = self.serializer.serialize
+
+    def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
+        """Read stored events of type ``name`` as ``cls`` (when the serializer supports it)."""
+        register = getattr(self.serializer, "register_event_type", None)
+        if not callable(register):
+            raise TypeError(
+                f"{type(self.serializer).__name__} does not support register_event_type; "
+                "register the type with the serializer itself"
+            )
+        register(name, cls)
+
+    def decode(self, data: bytes | str, position: int, version: int) -> DomainEvent:
+        """Rebuild a stored event with ``sequence_number=position`` and its stream ``version``."""
+        if self._decode_stored is not None:
+            return self._decode_stored(data, position, version, self._upcast)
+        event = self.serializer.deserialize(data if isinstance(data, bytes) else data.encode())
+        if not isinstance(event, DomainEvent):
+            raise EventLoadError(f"{type(self.serializer).__name__}.deserialize returned {event!r}")
+        return stored_copy(event, position, version)
