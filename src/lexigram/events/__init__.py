@@ -150,6 +150,12 @@ from lexigram.events.stores import (
 )
 
 # isort: split
+# --- sqlite store ---
+
+# --- postgres store ---
+
+# --- redis and mongodb stores ---
+
 # --- config, handlers registry, module, provider ---
 from lexigram.events.config import (
     CommandBusConfig,
@@ -289,6 +295,9 @@ __all__ = [
     "SnapshotPolicy",
     "TimeBasedPolicy",
     "ValueObject",
+    # --- sqlite exports ---
+    # --- postgres exports ---
+    # --- redis/mongodb exports ---
     # --- config/module exports ---
     "CommandBusConfig",
     "EventBusConfig",
