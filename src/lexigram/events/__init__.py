@@ -152,10 +152,13 @@ from lexigram.events.stores import (
 # isort: split
 # --- sqlite store ---
 
+# isort: split
 # --- postgres store ---
 
+# isort: split
 # --- redis and mongodb stores ---
 
+# isort: split
 # --- config, handlers registry, module, provider ---
 from lexigram.events.config import (
     CommandBusConfig,
