@@ -23,15 +23,11 @@ ENCRYPTION = "PII encryption (and the SQLite store it uses) arrive with issues 3
 
 PENDING: dict[str, str] = {
     "s000_04_encrypted_event": ENCRYPTION,
-    "s000_05_event_store_append_replay": DURABLE_STORES,
     "s000_06_outbox_config": WORKFLOWS,
     "s001_09_projection_apply": PROJECTIONS,
     "s001_10_saga_protocol": WORKFLOWS,
     "s002_05_projection_handle_event": PROJECTIONS,
     "s002_06_saga_base": WORKFLOWS,
-    "s003_21_mongodb_event_store": DURABLE_STORES,
-    "s003_22_mongodb_snapshot_store": DURABLE_STORES,
-    "s003_26_redis_event_store": DURABLE_STORES,
     "s003_28_webhook_dispatcher": "outbound webhooks are not built yet",
 }
 

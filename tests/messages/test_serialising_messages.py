@@ -170,3 +170,27 @@ def test_metadata_helpers_return_new_metadata() -> None:
     assert dict(changed.custom) == {"k": 1}
     assert changed.causation_id is not None
     assert MessageMetadata.from_dict(changed.to_dict()) == changed
+
+
+def test_an_event_loaded_from_storage_equals_the_original_before_and_after_its_ids_are_read() -> None:
+    import copy
+    import pickle
+    from datetime import datetime as datetime_type
+
+    original = _everything()
+    stored = json.loads(json.dumps(original.to_dict()))
+    loaded = Everything._from_stored(stored)
+    assert loaded == original
+    assert hash(loaded) == hash(original)
+    assert loaded.to_dict() == original.to_dict()
+    again = Everything._from_stored(json.loads(json.dumps(original.to_dict())))
+    assert isinstance(again.event_id, UUID)
+    assert isinstance(again.occurred_at, datetime_type)
+    assert again.event_id == original.event_id
+    assert again.occurred_at == original.occurred_at
+    assert again.to_dict() == original.to_dict()
+    for copied in (copy.deepcopy(loaded), pickle.loads(pickle.dumps(loaded)), loaded._replace(text="t")):
+        assert copied == original
+    with pytest.raises(AttributeError):
+        loaded.event_id = uuid4()  # type: ignore[misc]
+    assert repr(loaded).endswith(f"event_id=UUID('{original.event_id}'))")

@@ -214,10 +214,7 @@ async def test_stub_is_always_in_memory() -> None:
     ("config", "message"),
     [
         (EventsConfig(event_store_backend=EventStoreBackend.POSTGRES), "the 'postgres' section is missing"),
-        (
-            EventsConfig(event_store_backend=EventStoreBackend.SQLITE, sqlite={"database": ":memory:"}),
-            "SQLITE event store backend is not available in this version",
-        ),
+        (EventsConfig(event_store_backend=EventStoreBackend.SQLITE), "the 'sqlite' section is missing"),
         (EventsConfig(outbox_enabled=True), "transactional outbox is not available in this version"),
     ],
 )

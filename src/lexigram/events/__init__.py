@@ -151,12 +151,17 @@ from lexigram.events.stores import (
 
 # isort: split
 # --- sqlite store ---
+from lexigram.events.stores.sqlite import SqliteEventStore, SqliteSnapshotStore
 
 # isort: split
 # --- postgres store ---
+from lexigram.events.stores.postgres import PostgresEventStore, PostgresPool, PostgresSnapshotStore
 
 # isort: split
 # --- redis and mongodb stores ---
+from lexigram.events.config import RedisEventStoreConfig
+from lexigram.events.stores.mongodb import MongoDBConfig, MongoDBEventStore, MongoDBSnapshotStore
+from lexigram.events.stores.redis import RedisEventStore, RedisSnapshotStore
 
 # isort: split
 # --- config, handlers registry, module, provider ---
@@ -299,8 +304,19 @@ __all__ = [
     "TimeBasedPolicy",
     "ValueObject",
     # --- sqlite exports ---
+    "SqliteEventStore",
+    "SqliteSnapshotStore",
     # --- postgres exports ---
+    "PostgresEventStore",
+    "PostgresPool",
+    "PostgresSnapshotStore",
     # --- redis/mongodb exports ---
+    "MongoDBConfig",
+    "MongoDBEventStore",
+    "MongoDBSnapshotStore",
+    "RedisEventStore",
+    "RedisEventStoreConfig",
+    "RedisSnapshotStore",
     # --- config/module exports ---
     "CommandBusConfig",
     "EventBusConfig",

@@ -41,6 +41,7 @@ __all__ = [
     "MongoDBEventStoreConfig",
     "PostgresEventStoreConfig",
     "QueryBusConfig",
+    "RedisEventStoreConfig",
     "SecretStr",
     "SnapshotConfig",
     "SnapshotStrategy",
@@ -160,6 +161,15 @@ def _check_table(value: str) -> str:
     return value
 
 
+def _check_collection(value: str) -> str:
+    if not value or "$" in value or "\x00" in value or value.startswith("system."):
+        raise ValueError(
+            f"{value!r} is not a valid MongoDB collection name (not empty, no '$', not starting "
+            "with 'system.')"
+        )
+    return value
+
+
 def _secret_url(what: str, schemes: tuple[str, ...]) -> Callable[[Any], Any]:
     """A validator for a secret connection URL: blank means None, the scheme must be one of ``schemes``."""
 
@@ -252,9 +262,27 @@ class MongoDBEventStoreConfig(_Section):
     """The snapshots collection."""
     counters_collection: str = "counters"
     """The collection holding the global position counter."""
+    streams_collection: str = "streams"
+    """The collection holding one document per stream (its version and aggregate type)."""
 
     _check_uri = field_validator("connection_string", mode="before")(
         _secret_url("the connection string", ("mongodb://", "mongodb+srv://"))
+    )
+    _check_collections = field_validator(
+        "events_collection", "snapshots_collection", "counters_collection", "streams_collection"
+    )(_check_collection)
+
+
+class RedisEventStoreConfig(_Section):
+    """A Redis event and snapshot store."""
+
+    url: SecretStr | None = None
+    """Redis URL (``redis://``, ``rediss://`` or ``unix://``), kept secret in reprs and logs."""
+    namespace: str = Field(default="lexigram:events", min_length=1)
+    """The prefix of every key the stores write, so several applications can share a server."""
+
+    _check_url = field_validator("url", mode="before")(
+        _secret_url("the Redis url", ("redis://", "rediss://", "unix://"))
     )
 
 
@@ -273,6 +301,7 @@ class EventsConfig(_Section):
     sqlite: SqliteConfig | None = None
     postgres: PostgresEventStoreConfig | None = None
     mongodb: MongoDBEventStoreConfig | None = None
+    redis: RedisEventStoreConfig | None = None
     outbox_enabled: bool = False
     """Record appended events in an outbox that a relay publishes (transactional outbox)."""
     outbox_poll_interval: float = Field(default=1.0, gt=0)
@@ -294,6 +323,11 @@ class EventsConfig(_Section):
                 problems.append("event_store_backend is MONGODB but the 'mongodb' section is missing")
             elif self.mongodb.connection_string is None:
                 problems.append("event_store_backend is MONGODB but mongodb.connection_string is not set")
+        elif backend is EventStoreBackend.REDIS:
+            if self.redis is None:
+                problems.append("event_store_backend is REDIS but the 'redis' section is missing")
+            elif self.redis.url is None:
+                problems.append("event_store_backend is REDIS but redis.url is not set")
         elif backend is EventStoreBackend.SQLITE and self.sqlite is None:
             problems.append("event_store_backend is SQLITE but the 'sqlite' section is missing")
         return problems

@@ -38,6 +38,7 @@ class EventStoreBackend(enum.StrEnum):
     SQLITE = "sqlite"
     POSTGRES = "postgres"
     MONGODB = "mongodb"
+    REDIS = "redis"
 
 
 class AggregateStatus(enum.StrEnum):

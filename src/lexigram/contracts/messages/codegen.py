@@ -185,10 +185,19 @@ def _checker(owner: str, name: str, rule: TypeRule) -> Callable[[Any], Any]:
 def _generate_dump(
     cls: MessageMeta, specs: dict[str, FieldSpec], rules: dict[str, TypeRule]
 ) -> Callable[[Any], dict[str, Any]]:
-    env: dict[str, Any] = {"__lx_json": to_jsonable}
+    env: dict[str, Any] = {"__lx_json": to_jsonable, "__lx_str": str, "__lx_type": type}
+    lazy = getattr(cls, "__lazy_fields__", {})
     items = []
     for index, name in enumerate(specs):
         rule = rules[name]
+        if name in lazy and rule.dump is not None:
+            # still the stored text (exactly what the dump produced), or the converted value
+            env[f"__lx_j{index}"] = rule.dump
+            value = (
+                f"(__lx_x if __lx_type(__lx_x := __lx_d[{name!r}]) is __lx_str else __lx_j{index}(__lx_x))"
+            )
+            items.append(f"{name!r}: {value}")
+            continue
         if rule.checked and rule.dump is None:
             items.append(f"{name!r}: __lx_d[{name!r}]")
             continue
@@ -222,31 +231,44 @@ def _generate_load(
         "__lx_cls": cls,
         "__lx_missing": missing_stored_field,
     }
+    env["__lx_fields"] = frozenset(specs)
     lines = [
         "def load(__lx_data):",
         "    __lx_self = __lx_new(__lx_cls)",
         "    __lx_d = __lx_self.__dict__",
-        "    __lx_get = __lx_data.get",
+        # Fast path: the stored keys are exactly the fields (the usual case): one update, then
+        # only the conversions the field types need.
+        "    if __lx_data.keys() == __lx_fields:",
+        "        __lx_d.update(__lx_data)",
     ]
+    lazy = getattr(cls, "__lazy_fields__", {})
+    for index, name in enumerate(specs):
+        load = None if name in lazy else rules[name].load
+        if load is not None:
+            env[f"__lx_l{index}"] = load
+            lines.append(f"        __lx_x = __lx_d[{name!r}]")
+            lines.append(f"        if __lx_x is not None: __lx_d[{name!r}] = __lx_l{index}(__lx_x)")
+    lines.append("        return __lx_self" if not hasattr(cls, "__post_init__") else "        pass")
+    lines.append("    else:")
+    slow: list[str] = ["__lx_get = __lx_data.get"]
     for index, (name, spec) in enumerate(specs.items()):
         rule = rules[name]
-        lines.append(f"    __lx_x = __lx_get({name!r}, __lx_M)")
-        lines.append("    if __lx_x is __lx_M:")
+        slow.append(f"__lx_x = __lx_get({name!r}, __lx_M)")
+        slow.append("if __lx_x is __lx_M:")
         if spec.required:
-            lines.append(f"        raise __lx_missing({owner!r}, {name!r})")
+            slow.append(f"    raise __lx_missing({owner!r}, {name!r})")
         else:
-            lines.extend(_default_lines(cls, spec, index, "__lx_x", env))
-        if rule.load is not None:
+            slow.extend(line[4:] for line in _default_lines(cls, spec, index, "__lx_x", env))
+        if rule.load is not None and name not in lazy:
             env[f"__lx_l{index}"] = rule.load
-            lines.append(f"    elif __lx_x is not None: __lx_x = __lx_l{index}(__lx_x)")
-        lines.append(f"    __lx_d[{name!r}] = __lx_x")
+            slow.append(f"elif __lx_x is not None: __lx_x = __lx_l{index}(__lx_x)")
+        slow.append(f"__lx_d[{name!r}] = __lx_x")
+    lines.extend(f"        {line}" for line in slow)
     if cls.__free_form__:
-        env["__lx_known"] = frozenset(specs)
-        lines.append("    if len(__lx_data) > len(__lx_known):")
-        lines.append("        for __lx_k, __lx_v in __lx_data.items():")
-        lines.append(
-            "            if __lx_k not in __lx_known and not __lx_k.startswith('_'): __lx_d[__lx_k] = __lx_v"
-        )
+        lines.append("        if len(__lx_data) > len(__lx_fields):")
+        lines.append("            for __lx_k, __lx_v in __lx_data.items():")
+        lines.append("                if __lx_k not in __lx_fields and not __lx_k.startswith('_'):")
+        lines.append("                    __lx_d[__lx_k] = __lx_v")
     if hasattr(cls, "__post_init__"):
         lines.append("    __lx_self.__post_init__()")
     lines.append("    return __lx_self")

@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from lexigram.contracts.messages.ids import new_uuid, utc_now
+from lexigram.contracts.messages.lazy import install_lazy_fields
 from lexigram.contracts.messages.model import MessageModel
 from lexigram.contracts.messages.registry import event_types
+from lexigram.contracts.messages.rules import load_datetime, load_uuid
 
 __all__ = ["DomainEvent"]
 
@@ -64,3 +66,6 @@ class DomainEvent(MessageModel):
         if actor_id is not None:
             changes["actor_id"] = actor_id
         return self._validated_replace(**changes) if changes else self
+
+
+install_lazy_fields(DomainEvent, {"event_id": load_uuid, "occurred_at": load_datetime})

@@ -25,6 +25,7 @@ from lexigram.contracts.exceptions import InvalidMessageError
 from lexigram.contracts.messages.codegen import checked_changes, compile_message, init_stubs
 from lexigram.contracts.messages.errors import invalid_field
 from lexigram.contracts.messages.fields import MISSING, FieldSpec, is_classvar
+from lexigram.contracts.messages.lazy import materialize
 
 __all__ = ["MISSING", "FieldSpec", "MessageMeta", "MessageModel", "message_fields", "payload_fields"]
 
@@ -131,16 +132,19 @@ def _install_stubs(namespace: dict[str, Any], holder: list[MessageMeta]) -> None
         namespace["__repr__"] = _message_repr
 
 
-def _message_eq(self: Any, other: object) -> object:
+def _message_eq(self: Any, other: Any) -> object:
     if other.__class__ is not self.__class__:
         return NotImplemented
+    if self.__lazy_fields__:
+        materialize(self)
+        materialize(other)
     return bool(self.__dict__ == other.__dict__)
 
 
 def _message_hash(self: Any) -> int:
     identity = type(self).__dict__.get("__identity_field__") or getattr(self, "__identity_field__", None)
     if identity:
-        return hash((type(self), self.__dict__.get(identity)))
+        return hash((type(self), getattr(self, identity, None)))
     return hash((type(self), tuple(_hashable(v) for v in self.__dict__.values())))
 
 
@@ -159,7 +163,7 @@ def _message_repr(self: Any) -> str:
     identity = getattr(cls, "__identity_field__", None)
     if identity:
         shown.append(identity)
-    body = ", ".join(f"{n}={self.__dict__.get(n)!r}" for n in shown)
+    body = ", ".join(f"{n}={getattr(self, n, None)!r}" for n in shown)
     return f"{cls.__qualname__}({body})"
 
 
@@ -173,6 +177,7 @@ class MessageModel(metaclass=MessageMeta):
     __payload_fields__: ClassVar[tuple[str, ...]]
     __free_form__: ClassVar[bool]
     __identity_field__: ClassVar[str | None] = None
+    __lazy_fields__: ClassVar[dict[str, Callable[[str], Any]]] = {}
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(

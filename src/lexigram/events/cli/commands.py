@@ -6,6 +6,8 @@ import asyncio
 
 import click
 
+from lexigram.events.cli.database import db
+
 __all__ = ["build_cli"]
 
 
@@ -18,9 +20,24 @@ def build_cli(package_version: str) -> click.Group:
         """The command group."""
 
     @cli.command(help="Run the order-fulfilment demo and print what happens.")
-    def demo() -> None:
+    @click.option(
+        "--database",
+        default="lexigram-demo.db",
+        show_default=True,
+        help="The SQLite file the events go to; an earlier demo's file is replaced, any other is refused.",
+    )
+    @click.option("--memory", is_flag=True, help="Keep the events in memory instead of a SQLite file.")
+    def demo(database: str, memory: bool) -> None:
+        from lexigram.contracts.exceptions import ConfigurationError
+        from lexigram.events.config import EventsConfig
         from lexigram.events.demo import run_demo
+        from lexigram.events.demo.storage import demo_config
 
-        asyncio.run(run_demo(say=click.echo))
+        config = EventsConfig() if memory else demo_config(database)
+        try:
+            asyncio.run(run_demo(config, say=click.echo))
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
 
+    cli.add_command(db)
     return cli

@@ -17,7 +17,7 @@ from lexigram.contracts.events import (
 )
 from lexigram.di.module import DynamicModule, Module, module
 from lexigram.events import ConcurrencyError, EventsConfig, EventsModule, InvalidOperationError
-from lexigram.events.demo.domain import CancelOrder, PayOrder, PlaceOrder, ShipOrder
+from lexigram.events.demo.domain import ORDER_EVENTS, CancelOrder, PayOrder, PlaceOrder, ShipOrder
 from lexigram.events.demo.handlers import (
     CancelOrderHandler,
     GetOrderSummaryHandler,
@@ -31,6 +31,8 @@ from lexigram.events.demo.handlers import (
     ShippingNotifier,
 )
 from lexigram.events.demo.read_model import GetOrderSummary, ListOrders, OrderSummaryReadModel
+from lexigram.events.demo.storage import demo_config, start_afresh, stored_in_file
+from lexigram.events.types import EventStoreBackend
 
 __all__ = ["DemoReport", "build_module", "run_demo"]
 
@@ -75,8 +77,22 @@ def _money(amount: Decimal) -> str:
 
 
 async def run_demo(config: EventsConfig | None = None, say: Callable[[str], None] = print) -> DemoReport:
-    """Run the order-fulfilment story and print each step through ``say``."""
+    """Run the order-fulfilment story and print each step through ``say``.
+
+    Without ``config`` the events go to the SQLite file ``./lexigram-demo.db``. A SQLite file is
+    started afresh (an earlier demo's file is replaced; any other file is refused with a
+    ``ConfigurationError``), so every run tells the same story, and the file stays afterwards.
+    """
+    config = config if config is not None else demo_config()
     report = DemoReport()
+    file = stored_in_file(config)
+    if file is not None and config.sqlite is not None:
+        await asyncio.to_thread(start_afresh, config.sqlite)
+        say(f"0. The events are stored in the SQLite file {file} (started afresh for this run)")
+    elif config.event_store_backend is EventStoreBackend.MEMORY:
+        say("0. The events are kept in memory: nothing outlives this run")
+    else:
+        say(f"0. The events are stored in the {config.event_store_backend.value} event store")
     async with Application.boot(name="order-fulfilment", modules=[build_module(config)]) as app:
         container = app.container
         narrator = await container.resolve(Narrator)
@@ -85,6 +101,10 @@ async def run_demo(config: EventsConfig | None = None, say: Callable[[str], None
         queries: Any = await container.resolve(QueryBusProtocol)
         bus: Any = await container.resolve(EventBusProtocol)
         store: Any = await container.resolve(EventStoreProtocol)
+        register_event_type = getattr(store, "register_event_type", None)
+        if callable(register_event_type):
+            for event_class in ORDER_EVENTS:
+                register_event_type(event_class.__name__, event_class)
         orders = await container.resolve(OrderRepository)
 
         say("1. Customers place orders (commands -> Order aggregate -> events)")
@@ -160,5 +180,5 @@ async def run_demo(config: EventsConfig | None = None, say: Callable[[str], None
 
 
 def main() -> None:
-    """Run the demo with the default (in-memory) configuration."""
+    """Run the demo with the default configuration (SQLite in ``./lexigram-demo.db``)."""
     asyncio.run(run_demo())

@@ -7,6 +7,7 @@ from decimal import Decimal
 from lexigram.events import AggregateRoot, Command, DomainEvent, Field, InvalidOperationError
 
 __all__ = [
+    "ORDER_EVENTS",
     "CancelOrder",
     "ItemAdded",
     "Order",
@@ -146,3 +147,14 @@ class Order(AggregateRoot):
 
     def _handle_order_cancelled(self, event: OrderCancelled) -> None:
         self.status = "cancelled"
+
+
+ORDER_EVENTS: tuple[type[DomainEvent], ...] = (
+    OrderPlaced,
+    ItemAdded,
+    OrderPaid,
+    OrderShipped,
+    OrderCancelled,
+)
+"""The demo's event classes, registered on a durable store by name so that other classes that
+happen to share a name (the global registry keeps the last one defined) never stand in for them."""

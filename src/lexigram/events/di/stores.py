@@ -45,8 +45,36 @@ def _memory_stores(config: EventsConfig) -> StorePair:
     )
 
 
+def _sqlite_stores(config: EventsConfig) -> StorePair:
+    from lexigram.events.stores.sqlite.wiring import sqlite_stores
+
+    return StorePair(*sqlite_stores(config))
+
+
+def _redis_stores(config: EventsConfig) -> StorePair:
+    from lexigram.events.stores.redis.wiring import redis_stores
+
+    return StorePair(*redis_stores(config))
+
+
+def _mongodb_stores(config: EventsConfig) -> StorePair:
+    from lexigram.events.stores.mongodb.wiring import mongodb_stores
+
+    return StorePair(*mongodb_stores(config))
+
+
+def _postgres_stores(config: EventsConfig) -> StorePair:
+    from lexigram.events.stores.postgres.wiring import postgres_stores
+
+    return StorePair(*postgres_stores(config))
+
+
 STORE_FACTORIES: dict[EventStoreBackend, StoreFactory] = {
     EventStoreBackend.MEMORY: _memory_stores,
+    EventStoreBackend.SQLITE: _sqlite_stores,
+    EventStoreBackend.POSTGRES: _postgres_stores,
+    EventStoreBackend.REDIS: _redis_stores,
+    EventStoreBackend.MONGODB: _mongodb_stores,
 }
 """Each available backend and the factory of its stores."""
 

@@ -64,7 +64,10 @@ class AppendingContract:
         assert await event_store.get_stream_version("o-1") == 1
         assert len(await event_store.read("o-1")) == 1
         assert not await event_store.stream_exists("o-2")
-        assert [e.sequence_number for e in await event_store.read_all()] == [1]
+        logged = [e.sequence_number for e in await event_store.read_all()]
+        assert len(logged) == 1
+        if getattr(self, "positions_are_gapless", True):
+            assert logged == [1]
         assert await event_store.append("o-1", [item()], expected_version=1) == 2
 
     async def test_an_empty_append_writes_nothing_and_returns_the_version(self, event_store: Any) -> None:

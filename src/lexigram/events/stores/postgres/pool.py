@@ -1,0 +1,130 @@
+"""``PostgresPool``: the connection pool behind the PostgreSQL stores, which several stores may share."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from lexigram.contracts.exceptions import ConfigurationError
+from lexigram.events.config import PostgresEventStoreConfig
+from lexigram.events.exceptions import EventStoreConnectionError
+from lexigram.events.stores.postgres.driver import (
+    ConnectionLike,
+    PoolLike,
+    ServerAddress,
+    connection_failure,
+    load_asyncpg,
+)
+
+__all__ = ["PostgresPool"]
+
+
+async def _keep_session(connection: Any) -> None:
+    """Pool reset hook: the stores leave no session state behind, so nothing needs resetting.
+
+    asyncpg still rolls back a transaction left open before this hook runs. Skipping its default
+    reset query saves one round trip every time a connection goes back to the pool.
+    """
+    return
+
+
+class PostgresPool:
+    """An ``asyncpg`` pool opened on first use and closed when the last store using it closes.
+
+    Built from a ``PostgresEventStoreConfig`` it opens its own pool with the configured ``dsn``,
+    ``pool_min_size``, ``pool_max_size`` and ``command_timeout`` (which also bounds connecting).
+    Built around an ``asyncpg.Pool`` you opened (``borrowed=``), it uses that pool as it is and never
+    closes it; the config's pool settings then do not apply.
+
+    An event store and a snapshot store can share one ``PostgresPool`` (pass it as their
+    ``provider``): each store's ``connect()`` registers it as a user and each ``close()`` releases it,
+    so the pool closes with the last store.
+    """
+
+    def __init__(self, config: PostgresEventStoreConfig, *, borrowed: PoolLike | None = None) -> None:
+        self.driver: Any = load_asyncpg()
+        self.config = config
+        if borrowed is None:
+            if config.dsn is None:
+                raise ConfigurationError(
+                    "PostgresEventStoreConfig.dsn is not set: give the store a dsn "
+                    "(postgresql://user:password@host:port/database) or an open asyncpg pool as provider"
+                )
+            if config.pool_min_size > config.pool_max_size:
+                raise ConfigurationError(
+                    f"pool_min_size ({config.pool_min_size}) is larger than pool_max_size "
+                    f"({config.pool_max_size})"
+                )
+            self.server = ServerAddress.from_dsn(config.dsn.get_secret_value())
+        else:
+            self.server = ServerAddress("(provided pool)", "-", "-", "-")
+        self.owned = borrowed is None
+        self._pool: PoolLike | None = borrowed
+        self._users = 0
+        self._closed = False
+        self._opening = asyncio.Lock()
+
+    @property
+    def command_timeout(self) -> float | None:
+        """The statement time limit of an owned pool (None for a borrowed one)."""
+        return self.config.command_timeout if self.owned else None
+
+    @property
+    def is_open(self) -> bool:
+        """True while connections can be borrowed."""
+        return self._pool is not None and not self._closed
+
+    async def attach(self) -> None:
+        """Register one more store as a user, opening an owned pool when it is not open yet."""
+        async with self._opening:
+            if self.owned and self._pool is None:
+                self._pool = await self._open()
+            self._closed = False
+            self._users += 1
+
+    async def detach(self) -> None:
+        """Release one store; an owned pool closes when its last user detaches."""
+        async with self._opening:
+            self._users = max(self._users - 1, 0)
+            if self._users:
+                return
+            self._closed = True
+            if self.owned and self._pool is not None:
+                pool, self._pool = self._pool, None
+                await self._close(pool)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[ConnectionLike]:
+        """Borrow a connection for the block."""
+        pool = self._pool
+        if pool is None or self._closed:
+            raise EventStoreConnectionError(
+                f"the PostgreSQL pool for {self.server} is closed; call connect() on the store first"
+            )
+        async with pool.acquire() as connection:
+            yield connection
+
+    async def _open(self) -> PoolLike:
+        dsn = self.config.dsn
+        assert dsn is not None
+        config, driver = self.config, self.driver
+        try:
+            pool: PoolLike = await driver.create_pool(
+                dsn.get_secret_value(),
+                min_size=config.pool_min_size,
+                max_size=config.pool_max_size,
+                command_timeout=config.command_timeout,
+                timeout=config.command_timeout,
+                reset=_keep_session,
+            )
+        except (OSError, TimeoutError, ValueError, driver.PostgresError, driver.InterfaceError) as exc:
+            raise connection_failure(self.server, exc) from exc
+        return pool
+
+    async def _close(self, pool: PoolLike) -> None:
+        try:
+            await asyncio.wait_for(pool.close(), timeout=self.config.command_timeout)
+        except TimeoutError:
+            pool.terminate()

@@ -1,0 +1,67 @@
+"""``lexigram-events db init | upgrade | status`` manage the PostgreSQL schema."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+from click.testing import CliRunner, Result
+
+from lexigram.events.cli.commands import build_cli
+from lexigram.events.config import PostgresEventStoreConfig
+
+ConfigFactory = Callable[..., PostgresEventStoreConfig]
+"""Builds a config whose tables no other test uses (the ``pg_config`` fixture)."""
+
+
+def run(config: PostgresEventStoreConfig, *args: str) -> Result:
+    env = {
+        "LEX_EVENTS__POSTGRES__EVENTS_TABLE": config.events_table,
+        "LEX_EVENTS__POSTGRES__SNAPSHOTS_TABLE": config.snapshots_table,
+    }
+    assert config.dsn is not None
+    return CliRunner().invoke(
+        build_cli("test"), ["db", *args, "--dsn", config.dsn.get_secret_value()], env=env
+    )
+
+
+def existing_tables(dsn: str, *tables: str) -> list[str]:
+    async def check() -> list[str]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return [t for t in tables if await connection.fetchval("SELECT to_regclass($1)", f'"{t}"')]
+        finally:
+            await connection.close()
+
+    return asyncio.run(check())
+
+
+def test_init_upgrade_and_status_on_postgres(pg_config: ConfigFactory, postgres_dsn: str) -> None:
+    """The commands run their own event loop, as on a command line: this test is synchronous."""
+    config = pg_config()
+    status = run(config, "status")
+    assert status.exit_code == 0, status.output
+    assert status.output.count("not initialised") == 2
+
+    init = run(config, "init")
+    assert init.exit_code == 0, init.output
+    assert "event store: created the schema (version 1)" in init.output
+    assert "snapshot store: created the schema (version 1)" in init.output
+    created = (config.events_table, f"{config.events_table}_streams", config.snapshots_table)
+    assert existing_tables(postgres_dsn, *created) == list(created)
+
+    again = run(config, "upgrade")
+    assert again.exit_code == 0, again.output
+    assert again.output.count("up to date") == 2
+    assert run(config, "status").output.count("schema version 1 (up to date)") == 2
+
+
+@pytest.mark.parametrize("command", ["status", "init"])
+def test_an_unreachable_server_is_a_clear_error(command: str) -> None:
+    config = PostgresEventStoreConfig(dsn="postgresql://app:pw-secret@127.0.0.1:1/events")
+    result = run(config, command)
+    assert result.exit_code == 1
+    assert "cannot connect to PostgreSQL at 127.0.0.1:1/events" in result.output
+    assert "pw-secret" not in result.output
