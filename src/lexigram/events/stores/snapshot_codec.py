@@ -1,9 +1,9 @@
 """Snapshots as JSON, for the stores that keep them in a server (Redis, MongoDB).
 
 A snapshot is stored as one JSON object holding its aggregate id and type, version, timestamp,
-state and metadata. The state and metadata go through ``to_jsonable``: strings, numbers, booleans,
-None, lists and dicts come back as they were saved; UUIDs, Decimals, datetimes and enums come back
-as their JSON form (strings), exactly as the events' own payloads are stored.
+state and metadata. State and metadata go through ``encode_state``/``decode_state`` (the same
+encoding as the SQL stores), so UUIDs, Decimals, datetimes, tuples, sets, enums and value objects
+come back as the types they were saved as.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from lexigram.contracts.events.records import Snapshot
-from lexigram.contracts.messages.jsonable import to_jsonable
 from lexigram.events.exceptions import EventLoadError
 from lexigram.events.stores.serialization import dumps_json, loads_json
+from lexigram.events.stores.snapshot_state import decode_state, encode_state
 
 __all__ = ["decode_snapshot", "encode_snapshot"]
 
@@ -27,8 +27,8 @@ def encode_snapshot(snapshot: Snapshot) -> bytes:
             "aggregate_type": snapshot.aggregate_type,
             "version": snapshot.version,
             "timestamp": snapshot.timestamp.isoformat(),
-            "state": to_jsonable(snapshot.state),
-            "metadata": to_jsonable(snapshot.metadata),
+            "state": encode_state(snapshot.state),
+            "metadata": encode_state(snapshot.metadata, "metadata"),
         }
     )
 
@@ -41,9 +41,9 @@ def decode_snapshot(data: bytes | str) -> Snapshot:
             aggregate_id=document["aggregate_id"],
             aggregate_type=document["aggregate_type"],
             version=int(document["version"]),
-            state=dict(document["state"]),
+            state=dict(decode_state(document["state"])),
             timestamp=datetime.fromisoformat(document["timestamp"]),
-            metadata=dict(document["metadata"]),
+            metadata=dict(decode_state(document["metadata"])),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise EventLoadError(f"a stored snapshot cannot be read: {exc!r}") from exc

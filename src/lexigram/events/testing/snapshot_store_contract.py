@@ -14,7 +14,8 @@ Subclass it and provide a ``snapshot_store`` fixture that gives each test a new,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -119,6 +120,28 @@ class SnapshotStoreContract:
         loaded = await snapshot_store.get_latest("order-1")
         loaded.state["items"].append("mutated after loading")
         assert (await snapshot_store.get_latest("order-1")).state["items"] == ["A", "B"]
+
+    async def test_typed_state_comes_back_with_its_types(self, snapshot_store: Any) -> None:
+        state = {
+            "id": AGGREGATE,
+            "total": Decimal("19.99"),
+            "placed_at": datetime(2024, 5, 1, 10, 30, tzinfo=UTC),
+            "due": date(2024, 6, 1),
+            "lines": [("LAMP", 2), ("SHADE", 1)],
+            "tags": {"gift", "fragile"},
+            "nested": {"refs": [AGGREGATE], "note": None, "flag": True, "ratio": 0.5},
+        }
+        await snapshot_store.save_snapshot(
+            Snapshot(
+                aggregate_id="typed", aggregate_type="Order", version=1, state=state, metadata={"by": "test"}
+            )
+        )
+        loaded = await snapshot_store.get_latest("typed")
+        assert loaded.state == state
+        assert isinstance(loaded.state["total"], Decimal)
+        assert isinstance(loaded.state["id"], UUID)
+        assert loaded.state["lines"][0] == ("LAMP", 2)
+        assert loaded.metadata == {"by": "test"}
 
     async def test_bad_snapshots_are_rejected(self, snapshot_store: Any) -> None:
         with pytest.raises(ValueError, match="version"):

@@ -11,9 +11,9 @@ from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.migrator import Migrator
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.schema import SNAPSHOT_MIGRATIONS, SnapshotTables
-from lexigram.events.stores.postgres.snapshot_state import decode_state, encode_state
 from lexigram.events.stores.serialization import dumps_json, loads_json
 from lexigram.events.stores.snapshot_base import AbstractSnapshotStore
+from lexigram.events.stores.snapshot_state import decode_state, encode_state
 
 __all__ = ["PostgresSnapshotStore"]
 

@@ -17,9 +17,9 @@ from typing import Any
 from lexigram.contracts.events.records import Snapshot
 from lexigram.events.config import SqliteConfig
 from lexigram.events.exceptions import EventLoadError
-from lexigram.events.stores.postgres.snapshot_state import decode_state, encode_state
 from lexigram.events.stores.serialization import dumps_json, loads_json
 from lexigram.events.stores.snapshot_base import AbstractSnapshotStore
+from lexigram.events.stores.snapshot_state import decode_state, encode_state
 from lexigram.events.stores.sqlite.database import SqliteDatabase, reject_provider
 from lexigram.events.stores.sqlite.schema import snapshot_schema
 

@@ -89,7 +89,7 @@ def _encode_other(value: Any, where: str) -> Any:
         }
         return _tagged("dataclass", {"c": _class_path(type(value)), "v": fields})
     raise EventPersistenceError(
-        f"cannot store the snapshot: {where} holds a {type(value).__qualname__}, which the PostgreSQL "
+        f"cannot store the snapshot: {where} holds a {type(value).__qualname__}, which the "
         "snapshot store cannot write as JSON. Keep snapshot state to JSON values, UUIDs, dates and "
         "times, Decimals, bytes, tuples, sets, enums and dataclasses (value objects), or convert it "
         "in the aggregate",
