@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from bench.common import Figure, clock
+from bench.context import BenchContext
 from lexigram.events import Command, CommandBusImpl
 
 
@@ -64,6 +65,6 @@ async def _measure(count: int, repeats: int) -> list[Figure]:
     ]
 
 
-def run(quick: bool) -> list[Figure]:
+def run(context: BenchContext) -> list[Figure]:
     """Run W8 (100,000 commands; 1,000 with --quick)."""
-    return asyncio.run(_measure(1000 if quick else 100_000, 2 if quick else 5))
+    return asyncio.run(_measure(1000 if context.quick else 100_000, 2 if context.quick else 5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,9 @@ from lexigram.events.stores.postgres.driver import (
 )
 
 __all__ = ["PostgresPool"]
+
+_STALE_AFTER = 60.0
+"""Seconds a kept connection may sit unused before it goes back to asyncpg's pool."""
 
 
 async def _keep_session(connection: Any) -> None:
@@ -41,6 +45,18 @@ class PostgresPool:
     An event store and a snapshot store can share one ``PostgresPool`` (pass it as their
     ``provider``): each store's ``connect()`` registers it as a user and each ``close()`` releases it,
     so the pool closes with the last store.
+
+    An owned pool keeps the connections its stores give back acquired, ready for the next
+    operation (up to ``pool_max_size``, newest first). Borrowing one then costs a list pop instead
+    of asyncpg's acquire and release, which run timers and a shielded task each time: measured on
+    a single-event append, that was about 70 µs of client CPU per operation, a third of the
+    store's whole cost. A connection is handed back to asyncpg (which rolls back, waits out a
+    cancelled query, or discards a broken connection) whenever the block raised, left a
+    transaction open or the connection closed, and when it sat unused for longer than
+    ``_STALE_AFTER`` seconds, so asyncpg's idle-connection expiry still applies. While any block
+    waits in asyncpg's acquire, finished connections go straight back to asyncpg so the waiters get
+    them (keeping them would starve the waiters once the pool is at its maximum size). A borrowed pool is
+    used as it is: every block acquires and releases.
     """
 
     def __init__(self, config: PostgresEventStoreConfig, *, borrowed: PoolLike | None = None) -> None:
@@ -65,6 +81,10 @@ class PostgresPool:
         self._users = 0
         self._closed = False
         self._opening = asyncio.Lock()
+        self._idle: list[tuple[Any, float]] = []
+        """Connections of an owned pool kept acquired between blocks, with when they were given back."""
+        self._waiting = 0
+        """Blocks waiting in asyncpg's acquire: while any wait, finished connections go back to asyncpg."""
 
     @property
     def command_timeout(self) -> float | None:
@@ -93,6 +113,7 @@ class PostgresPool:
             self._closed = True
             if self.owned and self._pool is not None:
                 pool, self._pool = self._pool, None
+                await self._give_back_idle(pool)
                 await self._close(pool)
 
     @asynccontextmanager
@@ -103,8 +124,44 @@ class PostgresPool:
             raise EventStoreConnectionError(
                 f"the PostgreSQL pool for {self.server} is closed; call connect() on the store first"
             )
-        async with pool.acquire() as connection:
+        if not self.owned:
+            async with pool.acquire() as connection:
+                yield connection
+            return
+        owned: Any = pool
+        connection = await self._take(owned)
+        try:
             yield connection
+        except BaseException:
+            await owned.release(connection)
+            raise
+        if (
+            self._pool is owned
+            and not self._waiting
+            and not (connection.is_closed() or connection.is_in_transaction())
+        ):
+            self._idle.append((connection, time.monotonic()))
+        else:
+            await owned.release(connection)
+
+    async def _take(self, pool: Any) -> Any:
+        """A kept connection (the most recently used), or one acquired from asyncpg."""
+        idle = self._idle
+        while idle:
+            connection, since = idle.pop()
+            if time.monotonic() - since < _STALE_AFTER:
+                return connection
+            await pool.release(connection)  # asyncpg decides whether it has been idle too long
+        self._waiting += 1
+        try:
+            return await pool.acquire()
+        finally:
+            self._waiting -= 1
+
+    async def _give_back_idle(self, pool: Any) -> None:
+        idle, self._idle = self._idle, []
+        for connection, _since in idle:
+            await pool.release(connection)
 
     async def _open(self) -> PoolLike:
         dsn = self.config.dsn
