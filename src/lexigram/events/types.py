@@ -5,12 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from lexigram.contracts.events.records import Snapshot, StreamInfo
-from lexigram.contracts.messages.ids import utc_now
+from lexigram.contracts.events.records import Checkpoint, EventEnvelope, Snapshot, StreamInfo
 
 __all__ = [
     "AggregateStatus",
@@ -72,26 +70,6 @@ class SagaState(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
-
-
-@dataclass(slots=True)
-class Checkpoint:
-    """How far a projection or subscription has read the global log."""
-
-    projection_name: str
-    position: int = 0
-    updated_at: datetime = field(default_factory=utc_now)
-
-
-@dataclass(frozen=True, slots=True)
-class EventEnvelope:
-    """An event with where it is stored: stream, stream version and global position."""
-
-    event: Any
-    stream_id: str
-    version: int
-    position: int | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

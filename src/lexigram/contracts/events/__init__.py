@@ -18,7 +18,7 @@ from lexigram.contracts.events.handlers import (
     QueryHandlerProtocol,
 )
 from lexigram.contracts.events.projections import AggregateFactoryProtocol, ProjectionProtocol
-from lexigram.contracts.events.records import Snapshot, StreamInfo
+from lexigram.contracts.events.records import Checkpoint, EventEnvelope, ParkedEvent, Snapshot, StreamInfo
 from lexigram.contracts.events.stores import (
     EventFilterProtocol,
     EventReaderProtocol,
@@ -27,10 +27,25 @@ from lexigram.contracts.events.stores import (
     EventWriterProtocol,
     SnapshotStoreProtocol,
 )
+from lexigram.contracts.events.subscriptions import (
+    AppendSignalProtocol,
+    CheckpointStoreProtocol,
+    CheckpointTransactionProtocol,
+    EventLogProtocol,
+    ReadModelSessionProtocol,
+)
 from lexigram.contracts.messages import Command, DomainEvent, Query
 
 __all__ = [
     "AggregateFactoryProtocol",
+    "AppendSignalProtocol",
+    "Checkpoint",
+    "CheckpointStoreProtocol",
+    "CheckpointTransactionProtocol",
+    "EventEnvelope",
+    "EventLogProtocol",
+    "ParkedEvent",
+    "ReadModelSessionProtocol",
     "Command",
     "CommandBusProtocol",
     "CommandHandlerProtocol",
