@@ -24,6 +24,7 @@ from bench import (
     w4_read_stream,
     w5_aggregate_load,
     w6_catch_up,
+    w7_projection,
     w8_bus,
 )
 from bench.common import Figure, environment, report
@@ -36,6 +37,7 @@ WORKLOADS: dict[str, Callable[[BenchContext], list[Figure]]] = {
     "W4": w4_read_stream.run,
     "W5": w5_aggregate_load.run,
     "W6": w6_catch_up.run,
+    "W7": w7_projection.run,
     "W8": w8_bus.run,
 }
 

@@ -27,10 +27,12 @@ def test_the_benchmarks_run_on_tiny_sizes_on_every_backend(postgres_dsn: str) ->
     assert lines[0]["environment"]["backends"] == ["sqlite", "postgres"]
     figures = [line for line in lines if "workload" in line]
     measured = {(line["workload"].split()[0], line["backend"]) for line in figures}
-    for workload in ("W1", "W2", "W3", "W4", "W5", "W6"):
+    for workload in ("W1", "W2", "W3", "W4", "W5", "W6", "W7"):
         assert {(workload, "sqlite"), (workload, "postgres")} <= measured, workload
     assert ("W8", "memory") in measured
-    assert all(line["ours"] > 0 and line["raw"] > 0 for line in figures)
+    timed = [line for line in figures if line["unit"] in ("ev/s", "ms", "us", "x")]
+    assert all(line["ours"] > 0 and line["raw"] > 0 for line in timed)
+    assert all(line["ours"] >= 0 and line["raw"] >= 0 for line in figures)  # counts may be 0
     checks = [line for line in lines if "check" in line]
     assert checks, "W3 records its lost-event checks"
     assert all(line["ok"] for line in checks), checks

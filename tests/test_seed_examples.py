@@ -17,16 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path(os.environ.get("LEXIGRAM_SPEC_DIR", ROOT.parent / "shared" / "spec"))
 
 DURABLE_STORES = "durable stores (PostgreSQL, Redis, MongoDB) arrive with issue 3"
-PROJECTIONS = "projections arrive with issue 4"
 WORKFLOWS = "the outbox and sagas arrive with issue 5"
-ENCRYPTION = "PII encryption (and the SQLite store it uses) arrive with issues 3 and 6"
+ENCRYPTION = "PII encryption arrives with issue 6"
 
 PENDING: dict[str, str] = {
     "s000_04_encrypted_event": ENCRYPTION,
     "s000_06_outbox_config": WORKFLOWS,
-    "s001_09_projection_apply": PROJECTIONS,
     "s001_10_saga_protocol": WORKFLOWS,
-    "s002_05_projection_handle_event": PROJECTIONS,
     "s002_06_saga_base": WORKFLOWS,
     "s003_28_webhook_dispatcher": "outbound webhooks are not built yet",
 }

@@ -22,6 +22,7 @@ async def test_the_demo_tells_the_whole_story(tmp_path: Path, monkeypatch: pytes
     assert report.events_stored == 12
     assert report.conflicts_resolved == 1
     assert report.rejected_commands == 1
+    assert report.sql_rows == report.orders  # the SQL projection agrees with the event-handler read model
     text = "\n".join(lines)
     assert "clerk B's save is refused: stream 'o-1002' is at version 4" in text
     assert "o-1001 at version 5: status=shipped" in text
@@ -29,6 +30,7 @@ async def test_the_demo_tells_the_whole_story(tmp_path: Path, monkeypatch: pytes
     assert f"stored in the SQLite file {database}" in lines[0]  # the default: a SQLite file, named
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (12,)
+        assert connection.execute("SELECT count(*) FROM order_summary").fetchone() == (3,)
 
 
 async def test_the_demo_can_run_again_on_its_own_file(tmp_path: Path) -> None:

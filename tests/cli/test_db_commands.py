@@ -42,14 +42,23 @@ def test_init_creates_the_default_sqlite_database_once(tmp_path: Path) -> None:
     assert f"SQLite database {tmp_path / 'lexigram_events.db'}" in first.output
     assert "event store: created the schema (version 1)" in first.output
     assert "snapshot store: created the schema (version 1)" in first.output
-    assert {"events", "events_streams", "snapshots"} <= tables(tmp_path / "lexigram_events.db")
+    assert "checkpoint store: created the schema (version 1)" in first.output
+    assert {
+        "events",
+        "events_streams",
+        "snapshots",
+        "projection_checkpoints",
+        "projection_parked",
+    } <= tables(tmp_path / "lexigram_events.db")
 
     again = run("init")
     assert again.exit_code == 0
     assert "event store: already initialised (schema version 1); nothing to do" in again.output
 
     assert "event store: up to date (schema version 1)" in run("upgrade").output
+    assert "checkpoint store: up to date (schema version 1)" in run("upgrade").output
     assert "event store: schema version 1 (up to date)" in run("status").output
+    assert "checkpoint store: schema version 1 (up to date)" in run("status").output
 
 
 def test_the_config_file_the_environment_and_the_options_stack(tmp_path: Path) -> None:
@@ -67,6 +76,16 @@ def test_the_config_file_the_environment_and_the_options_stack(tmp_path: Path) -
 
     assert run("upgrade", "--config", "app.yaml", "--database", "from-option.db", env=env).exit_code == 0
     assert "log" in tables(tmp_path / "from-option.db")
+
+
+def test_the_checkpoint_tables_follow_the_config(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(
+        "events:\n  sqlite:\n    database: app.db\n    checkpoints_table: marks\n    parked_table: held\n"
+    )
+    result = run("init", "--config", "app.yaml")
+    assert result.exit_code == 0, result.output
+    assert {"marks", "held", "marks_schema_migrations"} <= tables(tmp_path / "app.db")
+    assert "projection_checkpoints" not in tables(tmp_path / "app.db")
 
 
 def test_upgrade_applies_only_the_new_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -329,14 +329,14 @@ async def test_a_store_that_overrides_append_sees_every_save() -> None:
     class CountingStore(InMemoryEventStore):
         def __init__(self) -> None:
             super().__init__()
-            self.appends = 0
+            self.append_calls = 0
 
         async def append(self, *args: Any, **kwargs: Any) -> int:
-            self.appends += 1
+            self.append_calls += 1
             return await super().append(*args, **kwargs)
 
     store, bus = CountingStore(), RecordingBus()
     repository = _repository(store, event_bus=bus)
     await repository.save(Order.place("o-1", "ada"))
-    assert store.appends == 1
+    assert store.append_calls == 1
     assert [type(e) for e in bus.published] == [OrderPlaced]

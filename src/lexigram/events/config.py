@@ -40,6 +40,7 @@ __all__ = [
     "InMemoryEventStoreConfig",
     "MongoDBEventStoreConfig",
     "PostgresEventStoreConfig",
+    "ProjectionsConfig",
     "QueryBusConfig",
     "RedisEventStoreConfig",
     "SecretStr",
@@ -196,7 +197,7 @@ class InMemoryEventStoreConfig(_Section):
 
 
 class SqliteConfig(_Section):
-    """A SQLite event and snapshot store (the embedded default)."""
+    """The SQLite event, snapshot and checkpoint stores (the embedded default)."""
 
     database: str = "lexigram_events.db"
     """The database file (``:memory:`` for a private in-memory database)."""
@@ -210,10 +211,16 @@ class SqliteConfig(_Section):
     """The events table."""
     snapshots_table: str = "snapshots"
     """The snapshots table."""
+    checkpoints_table: str = "projection_checkpoints"
+    """The projection checkpoints table (``SqliteCheckpointStore``)."""
+    parked_table: str = "projection_parked"
+    """The table of events projections parked (``SqliteCheckpointStore``)."""
     auto_create_tables: bool = True
     """Create the tables on ``connect()``."""
 
-    _check_tables = field_validator("events_table", "snapshots_table")(_check_table)
+    _check_tables = field_validator("events_table", "snapshots_table", "checkpoints_table", "parked_table")(
+        _check_table
+    )
 
     @field_validator("synchronous")
     @classmethod
@@ -225,7 +232,7 @@ class SqliteConfig(_Section):
 
 
 class PostgresEventStoreConfig(_Section):
-    """A PostgreSQL event and snapshot store."""
+    """The PostgreSQL event, snapshot and checkpoint stores."""
 
     dsn: SecretStr | None = None
     """Connection string, kept secret in reprs and logs (a plain ``str`` is accepted)."""
@@ -239,10 +246,23 @@ class PostgresEventStoreConfig(_Section):
     """The events table."""
     snapshots_table: str = "snapshots"
     """The snapshots table."""
+    checkpoints_table: str = "projection_checkpoints"
+    """The projection checkpoints table (``PostgresCheckpointStore``)."""
+    parked_table: str = "projection_parked"
+    """The table of events projections parked (``PostgresCheckpointStore``)."""
+    leases_table: str = "projection_leases"
+    """The partition leases of consumer groups (``PostgresPartitionLeaseStore``; its members table
+    is ``<leases_table>_members``)."""
     auto_create_tables: bool = True
     """Create the tables on ``connect()``."""
+    notify_appends: bool = True
+    """After each committed append, tell readers in other processes with ``NOTIFY`` (sent in the
+    background, outside the append's transaction). False: other processes notice new events
+    only when they poll."""
 
-    _check_tables = field_validator("events_table", "snapshots_table")(_check_table)
+    _check_tables = field_validator(
+        "events_table", "snapshots_table", "checkpoints_table", "parked_table", "leases_table"
+    )(_check_table)
 
     _check_dsn = field_validator("dsn", mode="before")(
         _secret_url("the dsn", ("postgresql://", "postgres://"))
@@ -286,6 +306,28 @@ class RedisEventStoreConfig(_Section):
     )
 
 
+class ProjectionsConfig(_Section):
+    """How projections follow the event log (the ``events.projections`` section)."""
+
+    auto_start: bool = True
+    """Start every registered projection when the application boots (stop it at shutdown)."""
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    """Events read from the log per batch while catching up and live."""
+    rebuild_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    """Events read per batch during ``rebuild``."""
+    checkpoint_interval: int = Field(default=100, ge=1)
+    """Events applied between checkpoint saves (projections without a transactional session).
+
+    A transactional projection commits its checkpoint with every batch it writes.
+    """
+    enable_parallel_projections: bool = True
+    """Run the projections concurrently, each on its own reader (otherwise one after another)."""
+    poll_interval: float = Field(default=0.5, gt=0)
+    """Seconds a live projection waits for an append signal before reading again anyway."""
+    read_ahead_batches: int = Field(default=2, ge=1, le=64)
+    """Batches read ahead of the one being applied: the bound on a projection's buffered events."""
+
+
 class EventsConfig(_Section):
     """Top-level configuration of the events subsystem (the ``events`` section)."""
 
@@ -302,6 +344,8 @@ class EventsConfig(_Section):
     postgres: PostgresEventStoreConfig | None = None
     mongodb: MongoDBEventStoreConfig | None = None
     redis: RedisEventStoreConfig | None = None
+    projections: ProjectionsConfig = Field(default_factory=ProjectionsConfig)
+    """How projections follow the event log."""
     outbox_enabled: bool = False
     """Record appended events in an outbox that a relay publishes (transactional outbox)."""
     outbox_poll_interval: float = Field(default=1.0, gt=0)

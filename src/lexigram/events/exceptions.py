@@ -16,6 +16,7 @@ from lexigram.contracts.exceptions import (
 
 __all__ = [
     "AggregateNotFoundError",
+    "CheckpointStoreError",
     "CircuitOpenError",
     "CommandExecutionError",
     "ConcurrencyError",
@@ -32,6 +33,7 @@ __all__ = [
     "EventStoreError",
     "HandlerNotFoundError",
     "InfrastructureError",
+    "InvalidCheckpointError",
     "InvalidMessageError",
     "InvalidOperationError",
     "LexigramError",
@@ -273,6 +275,26 @@ class CircuitOpenError(EventError):
         )
         self.message_type = message_type
         self.retry_after = retry_after
+
+
+class CheckpointStoreError(InfrastructureError):
+    """A checkpoint store failed: its database could not be reached or refused a statement.
+
+    Also raised when a checkpoint transaction (or its read-model session) is used after it ended,
+    or from inside itself where that would wait forever. ``__cause__`` holds the driver's error.
+    """
+
+    code = "EVT-028"
+
+
+class InvalidCheckpointError(ValidationError, TypeError):
+    """A checkpoint, a parked event or a projection name was rejected before any work was done.
+
+    It is both a ``ValueError`` (through ``ValidationError``) and a ``TypeError``, like
+    ``InvalidMessageError``, so it is caught whether the value or its type was wrong.
+    """
+
+    code = "EVT-029"
 
 
 class MessageValidationError(ValidationError):

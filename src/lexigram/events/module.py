@@ -20,6 +20,7 @@ from typing import Any
 from lexigram.di.module import DynamicModule, Module
 from lexigram.events.config import EventsConfig
 from lexigram.events.di.handlers import SCOPED_HANDLERS
+from lexigram.events.di.projections import SCOPED_PROJECTIONS
 from lexigram.events.di.provider import EventsProvider
 from lexigram.events.types import EventStoreBackend
 
@@ -67,6 +68,20 @@ class EventsModule(Module):
             if not isinstance(handler, type):
                 raise TypeError(f"EventsModule.scope takes handler classes, got {handler!r}")
         return DynamicModule(module=cls, providers=handlers, contributions={SCOPED_HANDLERS: handlers})
+
+    @classmethod
+    def projections(cls, *projections: type) -> DynamicModule:
+        """Add projection classes to the application that imports ``configure()``.
+
+        The container builds each class (its ``__init__`` parameters are injected); the
+        application's ``ProjectionManager`` registers them at boot and runs them with the app.
+        """
+        for projection in projections:
+            if not isinstance(projection, type):
+                raise TypeError(f"EventsModule.projections takes projection classes, got {projection!r}")
+        return DynamicModule(
+            module=cls, providers=projections, contributions={SCOPED_PROJECTIONS: projections}
+        )
 
     @classmethod
     def stub(cls, config: EventsConfig | Mapping[str, Any] | None = None) -> DynamicModule:

@@ -21,12 +21,14 @@ async def pg_config(postgres_dsn: str) -> AsyncIterator[ConfigFactory]:
     prefixes: list[str] = []
 
     def build(**settings: Any) -> PostgresEventStoreConfig:
-        """``events_table``/``snapshots_table`` may contain ``{prefix}``, replaced by a unique prefix."""
+        """Table names (``events_table``, ``parked_table``...) may contain ``{prefix}``, a unique prefix."""
         prefix = f"t{uuid.uuid4().hex[:12]}"
         settings.setdefault("events_table", "{prefix}_events")
         settings.setdefault("snapshots_table", "{prefix}_snapshots")
+        settings.setdefault("checkpoints_table", "{prefix}_checkpoints")
+        settings.setdefault("parked_table", "{prefix}_parked")
         settings.setdefault("pool_max_size", 12)
-        for name in ("events_table", "snapshots_table"):
+        for name in ("events_table", "snapshots_table", "checkpoints_table", "parked_table"):
             settings[name] = settings[name].format(prefix=prefix)
             prefixes.append(settings[name])
         return PostgresEventStoreConfig(dsn=postgres_dsn, **settings)

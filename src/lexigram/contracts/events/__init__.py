@@ -17,6 +17,7 @@ from lexigram.contracts.events.handlers import (
     MultiEventHandlerProtocol,
     QueryHandlerProtocol,
 )
+from lexigram.contracts.events.leases import PartitionLease, PartitionLeaseStoreProtocol
 from lexigram.contracts.events.projections import AggregateFactoryProtocol, ProjectionProtocol
 from lexigram.contracts.events.records import Checkpoint, EventEnvelope, ParkedEvent, Snapshot, StreamInfo
 from lexigram.contracts.events.stores import (
@@ -45,6 +46,8 @@ __all__ = [
     "EventEnvelope",
     "EventLogProtocol",
     "ParkedEvent",
+    "PartitionLease",
+    "PartitionLeaseStoreProtocol",
     "ReadModelSessionProtocol",
     "Command",
     "CommandBusProtocol",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from lexigram.contracts.messages.ids import utc_now
@@ -41,15 +43,17 @@ class StreamInfo:
     aggregate_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EventEnvelope:
-    """An event with where it is stored: stream, stream version and global position."""
+class EventEnvelope(NamedTuple):
+    """An event with where it is stored: stream, stream version and global position.
+
+    A named tuple: immutable, and cheap enough to build one per event on the read path.
+    """
 
     event: Any
     stream_id: str
     version: int
     position: int | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(slots=True)

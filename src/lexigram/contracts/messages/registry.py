@@ -19,6 +19,8 @@ class EventTypeRegistry:
     def __init__(self) -> None:
         self._types: dict[str, type[Any]] = {}
         self._lock = threading.Lock()
+        self.generation = 0
+        """Grows with every registration, so readers can tell when a cached lookup may be stale."""
 
     def register(self, name: str, cls: type[Any]) -> None:
         """Register ``cls`` under ``name``, replacing any earlier class of that name."""
@@ -26,6 +28,7 @@ class EventTypeRegistry:
             raise ValueError("an event type name must be a non-empty string")
         with self._lock:
             self._types[name] = cls
+            self.generation += 1
 
     def resolve(self, name: str) -> type[Any] | None:
         """Return the class registered under ``name``, or None when there is none."""

@@ -1,9 +1,10 @@
 """``lexigram-events db init | upgrade | status``: the schema of the configured SQL stores.
 
-The commands build the configured stores (``STORE_FACTORIES``, as an application would) and use
-two methods every SQL store has: ``migrate()``, which applies the pending schema migrations and
-returns their versions, and ``schema_version()``. A store that also has ``latest_schema_version``
-gets its pending migrations reported by ``status``. Problems exit with status 1 and a message that
+The commands build the configured stores (``STORE_FACTORIES``, as an application would, plus the
+backend's checkpoint store for projections) and use two methods every SQL store has:
+``migrate()``, which applies the pending schema migrations and returns their versions, and
+``schema_version()``. A store that also has ``latest_schema_version`` gets its pending migrations
+reported by ``status``. Problems exit with status 1 and a message that
 says what to do.
 """
 
@@ -19,7 +20,7 @@ import click
 from lexigram.contracts.exceptions import LexigramError
 from lexigram.events.cli.settings import describe_target, resolve_config
 from lexigram.events.config import EventsConfig
-from lexigram.events.di.stores import STORE_FACTORIES
+from lexigram.events.di.stores import STORE_FACTORIES, StorePair
 from lexigram.events.types import EventStoreBackend
 
 __all__ = ["db"]
@@ -134,6 +135,9 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
         ("event store", pair.event_store),
         ("snapshot store", pair.snapshot_store),
     ]
+    checkpoints = _checkpoint_store(config, pair)
+    if checkpoints is not None:
+        stores.append(("checkpoint store", checkpoints))
     migratable = [(what, store) for what, store in stores if callable(getattr(store, "migrate", None))]
     if not migratable:
         raise click.ClickException(
@@ -148,3 +152,17 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
         for _, store in stores:
             await store.close()
     return lines
+
+
+def _checkpoint_store(config: EventsConfig, pair: StorePair) -> Any | None:
+    """The checkpoint store of a SQL backend, on the event store's database (and pool); else None."""
+    backend = config.event_store_backend
+    if backend is EventStoreBackend.SQLITE and config.sqlite is not None:
+        from lexigram.events.stores.sqlite import SqliteCheckpointStore
+
+        return SqliteCheckpointStore(config.sqlite)
+    if backend is EventStoreBackend.POSTGRES and config.postgres is not None:
+        from lexigram.events.stores.postgres import PostgresCheckpointStore
+
+        return PostgresCheckpointStore(config.postgres, provider=getattr(pair.event_store, "pool", None))
+    return None

@@ -16,7 +16,13 @@ from lexigram.contracts.events import (
     QueryBusProtocol,
 )
 from lexigram.di.module import DynamicModule, Module, module
-from lexigram.events import ConcurrencyError, EventsConfig, EventsModule, InvalidOperationError
+from lexigram.events import (
+    ConcurrencyError,
+    EventsConfig,
+    EventsModule,
+    InvalidOperationError,
+    ProjectionManager,
+)
 from lexigram.events.demo.domain import ORDER_EVENTS, CancelOrder, PayOrder, PlaceOrder, ShipOrder
 from lexigram.events.demo.handlers import (
     CancelOrderHandler,
@@ -30,8 +36,13 @@ from lexigram.events.demo.handlers import (
     ShipOrderHandler,
     ShippingNotifier,
 )
-from lexigram.events.demo.read_model import GetOrderSummary, ListOrders, OrderSummaryReadModel
-from lexigram.events.demo.storage import demo_config, start_afresh, stored_in_file
+from lexigram.events.demo.read_model import (
+    GetOrderSummary,
+    ListOrders,
+    OrderSummaryReadModel,
+    OrderSummaryTable,
+)
+from lexigram.events.demo.storage import DEMO_READ_MODEL, demo_config, start_afresh, stored_in_file
 from lexigram.events.types import EventStoreBackend
 
 __all__ = ["DemoReport", "build_module", "run_demo"]
@@ -56,14 +67,19 @@ class DemoReport:
     events_stored: int = 0
     conflicts_resolved: int = 0
     rejected_commands: int = 0
+    sql_rows: dict[str, str] = field(default_factory=dict)
 
 
 def build_module(config: EventsConfig | None = None) -> type[Module]:
-    """The demo's root module: the events subsystem, its handlers and two providers."""
-    events: DynamicModule = EventsModule.configure(config or EventsConfig())
+    """The demo's root module: events subsystem, handlers, providers and (on SQLite) a SQL projection."""
+    config = config or EventsConfig()
+    events: DynamicModule = EventsModule.configure(config)
+    imports: list[Any] = [events, EventsModule.scope(*HANDLERS)]
+    if config.event_store_backend is EventStoreBackend.SQLITE:
+        imports.append(EventsModule.projections(OrderSummaryTable))
 
     @module(
-        imports=[events, EventsModule.scope(*HANDLERS)],
+        imports=imports,
         providers=[OrderSummaryReadModel, OrderRepository, Narrator],
     )
     class OrderFulfilmentModule(Module):
@@ -172,11 +188,30 @@ async def run_demo(config: EventsConfig | None = None, say: Callable[[str], None
             f"customer={rebuilt.customer}, total={_money(rebuilt.total)}, "
             f"tracking={rebuilt.tracking_number}"
         )
+        if config.event_store_backend is EventStoreBackend.SQLITE:
+            await _show_sql_read_model(await container.resolve(ProjectionManager), report, say)
     say(
         f"Done: {report.events_stored} events stored, {report.conflicts_resolved} write conflict "
         f"caught, {report.rejected_commands} invalid command rejected."
     )
     return report
+
+
+async def _show_sql_read_model(
+    manager: ProjectionManager, report: DemoReport, say: Callable[[str], None]
+) -> None:
+    say("7. A SQL read model: a projection writing order_summary in the same SQLite file")
+    await manager.wait_for_position(report.events_stored, DEMO_READ_MODEL)
+    async with manager.checkpoint_store.transaction() as transaction:
+        assert transaction.session is not None
+        rows = await OrderSummaryTable.rows(transaction.session)
+    for order_id, customer, status, items, total in rows:
+        say(f"   {order_id}  {customer:<6} {status:<9} {items} items  {_money(Decimal(total)):>7}")
+        report.sql_rows[order_id] = status
+    position = (await manager.get_status(DEMO_READ_MODEL))["position"]
+    say(f"   each batch of rows committed with the projection's checkpoint (now at position {position})")
+    applied = await manager.rebuild(DEMO_READ_MODEL)
+    say(f"   rebuilt from position 0 without touching the aggregates: {applied} events applied again")
 
 
 def main() -> None:

@@ -14,13 +14,23 @@ from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import EventsConfig, SqliteConfig
 from lexigram.events.types import EventStoreBackend
 
-__all__ = ["DEMO_DATABASE", "DEMO_ORDERS", "demo_config", "start_afresh", "stored_in_file"]
+__all__ = [
+    "DEMO_DATABASE",
+    "DEMO_ORDERS",
+    "DEMO_READ_MODEL",
+    "demo_config",
+    "start_afresh",
+    "stored_in_file",
+]
 
 DEMO_DATABASE = "lexigram-demo.db"
 """The demo's database file, in the current directory unless another is given."""
 
 DEMO_ORDERS = frozenset({"o-1001", "o-1002", "o-1003"})
 """The streams (one per order) the demo writes."""
+
+DEMO_READ_MODEL = "order_summary"
+"""The table of the demo's SQL read model, in the same file."""
 
 
 def demo_config(database: str | Path | None = None) -> EventsConfig:
@@ -55,13 +65,17 @@ def start_afresh(config: SqliteConfig) -> None:
 
 def _foreign_content(path: Path, config: SqliteConfig) -> str | None:
     """Why the file is not an earlier demo's database, or None when it is."""
-    events, snapshots = config.events_table, config.snapshots_table
+    events, snapshots, checkpoints = config.events_table, config.snapshots_table, config.checkpoints_table
     ours = {
         events,
         f"{events}_streams",
         f"{events}_schema_migrations",
         snapshots,
         f"{snapshots}_schema_migrations",
+        checkpoints,
+        config.parked_table,
+        f"{checkpoints}_schema_migrations",
+        DEMO_READ_MODEL,
         "sqlite_sequence",
     }
     try:

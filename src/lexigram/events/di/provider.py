@@ -7,9 +7,9 @@ It is a thin orchestrator over sub-providers, each with one job:
 * ``HandlerSubProvider`` gathers the handlers and wires them to the buses.
 
 They register in that order, boot in that order and shut down in reverse, so the event bus is
-drained before the stores close. The projection and saga managers will join as a fourth part
-(between the buses and the handlers) that binds ``ProjectionManager`` and ``SagaManager``; it only
-has to satisfy ``EventsSubProvider`` and be added in ``_build_parts``.
+drained before the stores close. ``ProjectionSubProvider`` comes last: projections start once
+everything else runs and stop first. The saga manager will join the same way; a part only has to
+satisfy ``EventsSubProvider`` and be added in ``_build_parts``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from lexigram.di.provider import Provider, ProviderPriority
 from lexigram.events.config import EventsConfig
 from lexigram.events.di.buses import BusSubProvider
 from lexigram.events.di.handlers import HandlerSubProvider
+from lexigram.events.di.projections import ProjectionSubProvider
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.di.sub_provider import EventsSubProvider
 from lexigram.events.repository.factory import RepositoryFactory
@@ -99,10 +100,12 @@ class EventsProvider(Provider):
             self.config = app_config[self.config_key]
 
     def _build_parts(self) -> tuple[EventsSubProvider, ...]:
+        stores = StoreSubProvider(self._config)
         return (
-            StoreSubProvider(self._config),
+            stores,
             BusSubProvider(self._config),
             HandlerSubProvider(self._handler_modules),
+            ProjectionSubProvider(self._config, stores),
         )
 
     async def register(self, container: ContainerRegistrarProtocol) -> None:

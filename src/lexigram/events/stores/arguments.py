@@ -66,11 +66,11 @@ def check_version_bound(name: str, value: Any) -> int:
     return check_position(name, value)
 
 
-def check_batch_size(batch_size: Any) -> int:
-    """Validate ``batch_size``: an integer >= 1."""
+def check_batch_size(batch_size: Any, name: str = "batch_size") -> int:
+    """Validate a batch size (``batch_size``, or the argument called ``name``): an integer >= 1."""
     if _is_int(batch_size) and batch_size >= 1:
         return int(batch_size)
-    raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    raise ValueError(f"{name} must be an integer >= 1, got {batch_size!r}")
 
 
 @dataclass(frozen=True, slots=True)

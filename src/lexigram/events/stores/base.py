@@ -3,21 +3,24 @@
 The public methods (``append``, ``read``, ``stream_all`` and the rest) check and normalise their
 arguments here, once, then call a few primitives that each backend implements:
 
-==========================================================  ==============================================
-primitive                                                   contract
-==========================================================  ==============================================
-``_append_to_stream(stream_id, events, expected_version)``  atomically check the version and write every
-                                                            event, or raise ``ConcurrencyError`` and write
-                                                            nothing; return ``Appended(new version,
-                                                            stored copies)``
-``_read_stream(stream_id, read_range)``                     the stream's stored events in the range
-``_read_global(after_position, limit, partition)``          up to ``limit`` events after a global position,
-                                                            in position order, in the partition (if any)
-``_get_stream_version(stream_id)``                          the version, 0 for an unknown stream
-``_get_stream_info(stream_id)``                             a ``StreamInfo``, None for an unknown stream
-``_compact(stream_id, up_to_version)``                      delete versions <= up_to_version; return count
-``_list_stream_ids()``                                      every stream id
-==========================================================  ==============================================
+============================================================  ===============================================
+primitive                                                     contract
+============================================================  ===============================================
+``_append_to_stream(stream_id, events, expected_version)``    atomically check the version and write every
+                                                              event, or raise ``ConcurrencyError`` and write
+                                                              nothing; return ``Appended(new version,
+                                                              stored copies)``
+``_read_stream(stream_id, read_range)``                       the stream's stored events in the range
+``_read_global(after_position, limit, partition)``            up to ``limit`` events after a global position,
+                                                              in position order, in the partition (if any)
+``_read_global_envelopes(after_position, limit, partition)``  the same events as ``_read_global``, each in
+                                                              an ``EventEnvelope`` with its stream id,
+                                                              stream version and position
+``_get_stream_version(stream_id)``                            the version, 0 for an unknown stream
+``_get_stream_info(stream_id)``                               a ``StreamInfo``, None for an unknown stream
+``_compact(stream_id, up_to_version)``                        delete versions <= up_to_version; return count
+``_list_stream_ids()``                                        every stream id
+============================================================  ===============================================
 
 ``_read_by_type`` has a default built on ``_read_global``; override it when the backend has an
 index. ``close`` is a no-op by default. Arguments reaching a primitive are already valid: stream ids
@@ -27,6 +30,11 @@ are integers >= 0, and a ``ReadRange`` is never empty.
 Every event a store returns is a copy of the appended one with ``sequence_number`` set to its
 global position and, when its class declares ``version``, that field set to its stream version
 (see ``stamping.stored_copy``). ``lexigram.events.testing.EventStoreContract`` checks all of it.
+
+Following the global log (``EventLogProtocol``): ``read_envelopes`` reads it like ``stream_all``
+with each event's stream, version and position, and ``appends`` is an ``AppendSignal`` raised after
+every successful append through ``append_returning``, so a reader can wait for new events instead
+of polling.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from uuid import UUID
 
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.exceptions import ConcurrencyError
 from lexigram.events.stores.arguments import (
@@ -50,9 +58,11 @@ from lexigram.events.stores.arguments import (
     stream_key,
 )
 from lexigram.events.stores.partitioning import Partition
+from lexigram.events.stores.signals import AppendSignal
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.stores import EventStoreProtocol
+    from lexigram.contracts.events.subscriptions import EventLogProtocol
 
 __all__ = ["AbstractEventStore", "Appended", "ensure_expected_version"]
 
@@ -93,6 +103,16 @@ class AbstractEventStore(ABC):
     def __init__(self, schema_evolution: Any = None) -> None:
         self.schema_evolution = schema_evolution
         """Upcasts stored events of older schemas when a persistent store reads them."""
+        self._appends = AppendSignal()
+
+    @property
+    def appends(self) -> AppendSignal:
+        """The signal raised after every successful append, for readers that follow the global log.
+
+        In this process only, except on PostgreSQL, whose store also hears the appends of other
+        processes. Readers in other processes of the other backends must poll.
+        """
+        return self._appends
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -134,7 +154,9 @@ class AbstractEventStore(ABC):
             ensure_expected_version(key, expected, current)
             return Appended(current, [])
         assert key is not None
-        return await self._append_to_stream(key, listed, expected)
+        appended = await self._append_to_stream(key, listed, expected)
+        self._announce_append()
+        return appended
 
     async def save(
         self,
@@ -241,6 +263,25 @@ class AbstractEventStore(ABC):
         selected = Partition.from_arguments(partition, total_partitions)
         return self._iterate_global(after, size, selected)
 
+    async def read_envelopes(
+        self,
+        after_position: int = 0,
+        limit: int = 100,
+        *,
+        partition: int | None = None,
+        total_partitions: int | None = None,
+    ) -> list[EventEnvelope]:
+        """Up to ``limit`` events after ``after_position`` in global order, each in an ``EventEnvelope``.
+
+        The same events, order and partitioning as ``stream_all`` (and the same argument errors);
+        each envelope also carries the event's stream id, stream version and global position. A
+        reader resumes after the last envelope's ``position``.
+        """
+        after = check_position("after_position", after_position)
+        size = check_batch_size(limit, "limit")
+        selected = Partition.from_arguments(partition, total_partitions)
+        return await self._read_global_envelopes(after, size, selected)
+
     def stream_by_type(
         self, event_types: Iterable[str | type], from_position: int = 0, *, batch_size: int = 100
     ) -> AsyncIterator[Any]:
@@ -296,6 +337,16 @@ class AbstractEventStore(ABC):
         """Return up to ``limit`` stored events after ``after_position`` in the partition, in order."""
 
     @abstractmethod
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        """Return what ``_read_global`` returns, each event in an envelope with its stream and version."""
+
+    def _announce_append(self) -> None:
+        """Tell readers that an append succeeded (raise ``appends``); called after every append."""
+        self._appends.notify()
+
+    @abstractmethod
     async def _get_stream_version(self, stream_id: str) -> int:
         """Return the stream version, 0 for an unknown stream."""
 
@@ -329,4 +380,7 @@ class AbstractEventStore(ABC):
 if TYPE_CHECKING:
 
     def _satisfies_the_protocol(store: AbstractEventStore) -> EventStoreProtocol:
+        return store
+
+    def _is_an_event_log(store: AbstractEventStore) -> EventLogProtocol:
         return store

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from lexigram.contracts.events.stores import EventSerializerProtocol
 from lexigram.contracts.messages import DomainEvent, event_types
+from lexigram.contracts.messages.codegen import compile_message
 from lexigram.events.exceptions import EventLoadError, EventPersistenceError
 from lexigram.events.stores.stamping import declares_version, stored_copy
 
@@ -70,6 +71,9 @@ class JsonEventSerializer:
 
     def __init__(self) -> None:
         self._types: dict[str, type[DomainEvent]] = {}
+        self._loaders: dict[str, tuple[Callable[[dict[str, Any]], Any], bool]] = {}
+        """Per stored type name: the class's stored-data loader and whether it declares ``version``."""
+        self._loaders_generation = -1
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as instances of ``cls``."""
@@ -78,6 +82,7 @@ class JsonEventSerializer:
         if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
             raise TypeError(f"register_event_type needs a DomainEvent subclass, got {cls!r}")
         self._types[name] = cls
+        self._loaders.pop(name, None)
 
     def resolve(self, name: Any) -> type[DomainEvent]:
         """The class that stored events of type ``name`` are read as."""
@@ -118,11 +123,20 @@ class JsonEventSerializer:
         document = self._load(data)
         if upcast is not None:
             document = upcast(document)
-        cls = self.resolve(document.get("event_type"))
+        name = document.get("event_type")
+        if self._loaders_generation != event_types.generation:
+            self._loaders.clear()
+            self._loaders_generation = event_types.generation
+        entry = self._loaders.get(name) if isinstance(name, str) else None
+        if entry is None:
+            cls = self.resolve(name)
+            entry = (compile_message(cls).load, declares_version(cls))
+            self._loaders[str(name)] = entry
         document["sequence_number"] = position
-        if declares_version(cls):
+        if entry[1]:
             document["version"] = version
-        return cls._from_stored(document)
+        loaded: DomainEvent = entry[0](document)
+        return loaded
 
     @staticmethod
     def _load(data: bytes | str) -> dict[str, Any]:

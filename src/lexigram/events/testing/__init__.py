@@ -1,7 +1,8 @@
 """The testing kit: store conformance suites and given/when/then helpers.
 
-- ``EventStoreContract`` and ``SnapshotStoreContract``: subclass them with a fixture to check that
-  a store (ours or a third party's) honours the whole store contract.
+- ``EventStoreContract``, ``SnapshotStoreContract``, ``CheckpointStoreContract`` and
+  ``PartitionLeaseStoreContract``: subclass them with a fixture to check that a store (ours or a
+  third party's) honours the whole store contract.
 - ``AggregateScenario``: given past events, when a behaviour runs, then new events or an error.
 - ``CommandHandlerScenario``: given events in an ``InMemoryEventStore``, when a command is handled,
   then new events, a result or an error.
@@ -22,13 +23,17 @@ from lexigram.events.testing.handler_scenario import CommandHandlerScenario
 from lexigram.events.testing.matching import assert_events_match, describe_event, event_payload, events_match
 
 if TYPE_CHECKING:
+    from lexigram.events.testing.checkpoint_store_contract import CheckpointStoreContract
     from lexigram.events.testing.event_store_contract import EventStoreContract
+    from lexigram.events.testing.lease_store_contract import PartitionLeaseStoreContract
     from lexigram.events.testing.snapshot_store_contract import SnapshotStoreContract
 
 __all__ = [
     "AggregateScenario",
+    "CheckpointStoreContract",
     "CommandHandlerScenario",
     "EventStoreContract",
+    "PartitionLeaseStoreContract",
     "SnapshotStoreContract",
     "assert_events_match",
     "describe_event",
@@ -37,7 +42,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CheckpointStoreContract": "lexigram.events.testing.checkpoint_store_contract",
     "EventStoreContract": "lexigram.events.testing.event_store_contract",
+    "PartitionLeaseStoreContract": "lexigram.events.testing.lease_store_contract",
     "SnapshotStoreContract": "lexigram.events.testing.snapshot_store_contract",
 }
 

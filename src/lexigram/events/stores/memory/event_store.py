@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from heapq import merge
 from typing import Any, Self
 
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import InMemoryEventStoreConfig
 from lexigram.events.stores.arguments import ReadRange
@@ -68,6 +68,8 @@ class InMemoryEventStore(AbstractEventStore):
         self._streams: dict[str, MemoryStream] = {}
         self._log: list[Any] = []  # index = position - 1; None where an event was compacted away
         self._log_hashes: list[int] = []  # the stream hash of each position, for partitioning
+        self._log_streams: list[str] = []  # the stream id of each position
+        self._log_versions: list[int] = []  # the stream version of each position
         self._positions_by_type: dict[str, list[int]] = {}
 
     @classmethod
@@ -90,6 +92,8 @@ class InMemoryEventStore(AbstractEventStore):
         self._streams.clear()
         self._log.clear()
         self._log_hashes.clear()
+        self._log_streams.clear()
+        self._log_versions.clear()
         self._positions_by_type.clear()
         self.evicted_event_count = 0
 
@@ -107,6 +111,8 @@ class InMemoryEventStore(AbstractEventStore):
         # Nothing below can fail, so the append is all or nothing.
         self._log.extend(stored)
         self._log_hashes.extend([stream.hash] * len(stored))
+        self._log_streams.extend([stream_id] * len(stored))
+        self._log_versions.extend(range(version + 1, version + 1 + len(stored)))
         by_type = self._positions_by_type
         for event_position, event in enumerate(stored, position + 1):
             positions = by_type.get(event.event_type)
@@ -155,6 +161,21 @@ class InMemoryEventStore(AbstractEventStore):
                 found.append(event)
                 if len(found) == limit:
                     break
+        return found
+
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        log, streams, versions = self._log, self._log_streams, self._log_versions
+        hashes = self._log_hashes
+        found: list[EventEnvelope] = []
+        for index in range(after_position, len(log)):
+            event = log[index]
+            if event is None or (partition is not None and not partition.contains_hash(hashes[index])):
+                continue
+            found.append(EventEnvelope(event, streams[index], versions[index], index + 1))
+            if len(found) == limit:
+                break
         return found
 
     async def _read_by_type(self, names: frozenset[str], after_position: int, limit: int) -> list[Any]:

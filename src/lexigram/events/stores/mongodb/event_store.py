@@ -32,7 +32,7 @@ from lexigram.contracts.documents import (
     DocumentStoreProtocol,
     DuplicateDocumentError,
 )
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.exceptions import EventPersistenceError
 from lexigram.events.stores.arguments import ReadRange, stream_key
@@ -296,10 +296,25 @@ class MongoDBEventStore(AbstractEventStore):
     async def _read_global(
         self, after_position: int, limit: int | None, partition: Partition | None
     ) -> list[Any]:
-        query: dict[str, Any] = {"_id": {"$gt": after_position}}
-        if partition is not None:
-            query["hash"] = {"$mod": [partition.total, partition.index]}
-        return await self._find_in_order(query, limit)
+        return await self._find_in_order(_global_query(after_position, partition), limit)
+
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        documents = await (await self._store()).find(
+            self.collections.events,
+            _global_query(after_position, partition),
+            sort=[("_id", 1)],
+            limit=limit,
+            fields=["stream_id", "version", "data"],
+        )
+        decode = self._codec.decode
+        envelopes: list[EventEnvelope] = []
+        for document in documents:
+            position, version = int(document["_id"]), int(document["version"])
+            event = decode(document["data"], position, version)
+            envelopes.append(EventEnvelope(event, str(document["stream_id"]), version, position))
+        return envelopes
 
     async def _read_by_type(self, names: frozenset[str], after_position: int, limit: int) -> list[Any]:
         return await self._find_in_order(
@@ -352,3 +367,11 @@ class MongoDBEventStore(AbstractEventStore):
         return [
             decode(document["data"], int(document["_id"]), int(document["version"])) for document in documents
         ]
+
+
+def _global_query(after_position: int, partition: Partition | None) -> dict[str, Any]:
+    """The events after a position, in the partition (if any)."""
+    query: dict[str, Any] = {"_id": {"$gt": after_position}}
+    if partition is not None:
+        query["hash"] = {"$mod": [partition.total, partition.index]}
+    return query

@@ -1,14 +1,22 @@
-"""The PostgreSQL event and snapshot stores (the ``postgres`` extra: ``asyncpg``).
+"""The PostgreSQL event, snapshot and checkpoint stores (the ``postgres`` extra: ``asyncpg``).
 
-``PostgresEventStore`` and ``PostgresSnapshotStore`` take a ``PostgresEventStoreConfig``. Each opens
-its own pool unless given a ``provider``: an open ``asyncpg.Pool`` (borrowed, never closed by the
-store) or a ``PostgresPool`` shared by both stores. Importing this package does not import
-``asyncpg``; building a store does, and says what to install when it is missing.
+``PostgresEventStore``, ``PostgresSnapshotStore`` and ``PostgresCheckpointStore`` take a
+``PostgresEventStoreConfig``. Each opens its own pool unless given a ``provider``: an open
+``asyncpg.Pool`` (borrowed, never closed by the store) or a ``PostgresPool`` shared by the stores.
+Importing this package does not import ``asyncpg``; building a store does, and says what to
+install when it is missing.
 """
 
+from lexigram.events.stores.postgres.checkpoint_store import PostgresCheckpointStore
 from lexigram.events.stores.postgres.event_store import PostgresEventStore
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.snapshot_store import PostgresSnapshotStore
 from lexigram.events.stores.postgres.statements import MAX_EVENTS_PER_TRANSACTION
 
-__all__ = ["MAX_EVENTS_PER_TRANSACTION", "PostgresEventStore", "PostgresPool", "PostgresSnapshotStore"]
+__all__ = [
+    "MAX_EVENTS_PER_TRANSACTION",
+    "PostgresCheckpointStore",
+    "PostgresEventStore",
+    "PostgresPool",
+    "PostgresSnapshotStore",
+]

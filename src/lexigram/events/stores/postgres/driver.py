@@ -51,6 +51,10 @@ class ConnectionLike(Protocol):
         """Run a statement and return its status tag."""
         ...
 
+    async def executemany(self, command: str, args: Any) -> None:
+        """Run a statement once per set of arguments, in one batch."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         """A transaction (or a savepoint inside one) as an async context manager."""
         ...

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import PostgresEventStoreConfig
 from lexigram.events.stores.arguments import ReadRange, check_expected_version, events_to_append, stream_key
@@ -16,7 +17,9 @@ from lexigram.events.stores.partitioning import Partition
 from lexigram.events.stores.postgres.appender import Appender
 from lexigram.events.stores.postgres.driver import ConnectionLike, status_count
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
+from lexigram.events.stores.postgres.listening import PoolListenerConnections, PostgresAppendSignal
 from lexigram.events.stores.postgres.migrator import Migrator
+from lexigram.events.stores.postgres.notifications import AppendNotifier
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.schema import EVENT_MIGRATIONS, EventTables
 from lexigram.events.stores.postgres.statements import EventStatements
@@ -56,6 +59,12 @@ class PostgresEventStore(AbstractEventStore):
     order. The price: any transaction on the server that has written (in any database) holds global
     readers back until it ends, so keep transactions short (``idle_in_transaction_session_timeout``
     guards against forgotten ones); reads of one stream are never held back. Needs PostgreSQL 13+.
+
+    Following the log across processes: after an append commits, the store sends a ``NOTIFY`` on
+    its events table's channel in the background (never inside the append's transaction; off
+    with ``notify_appends=False``), and ``appends`` is also raised by the notifications of other
+    stores once something waits on it (a dedicated ``LISTEN`` connection, opened on the first
+    ``wait`` and closed by ``close()``).
     """
 
     def __init__(
@@ -81,20 +90,47 @@ class PostgresEventStore(AbstractEventStore):
             pool,
             Migrator(pool.driver, EVENT_MIGRATIONS, self.tables.names, self.tables.migrations),
         )
+        token = uuid.uuid4().hex  # tells this store's notifications apart from other stores'
+        table, quoted = self.config.events_table, self.tables.events
+        self._notifier = (
+            AppendNotifier(pool.connection, table, quoted, token) if self.config.notify_appends else None
+        )
+        self._pg_appends = PostgresAppendSignal(PoolListenerConnections(pool, table, quoted), token)
+        self._appends = self._pg_appends
 
     # --- lifecycle and schema ------------------------------------------------------------------
 
     async def connect(self) -> None:
         """Open the pool and, with ``auto_create_tables``, create or upgrade the tables. Idempotent."""
         await self._link.connect()
+        self._reopen_notifications()
 
     async def close(self) -> None:
-        """Release the pool (closing it when the store opened it). Idempotent."""
+        """Send the last pending notification, stop listening and release the pool. Idempotent."""
+        if self._notifier is not None:
+            await self._notifier.close()
+        await self._pg_appends.stop_listening()
         await self._link.close()
 
     async def migrate(self) -> list[int]:
         """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        return await self._link.migrate()
+        applied = await self._link.migrate()
+        self._reopen_notifications()
+        return applied
+
+    def _reopen_notifications(self) -> None:
+        if self._notifier is not None:
+            self._notifier.reopen()
+        self._pg_appends.allow_listening()
+
+    @property
+    def appends(self) -> PostgresAppendSignal:
+        """The signal raised after every append through this store, and by other stores' appends.
+
+        Other processes' appends raise it once something waits on it: the first ``wait`` opens a
+        ``LISTEN`` connection (``await store.appends.start_listening()`` opens it ahead of time).
+        """
+        return self._pg_appends
 
     async def schema_version(self) -> int:
         """The newest schema migration applied to the database, 0 when none."""
@@ -128,7 +164,9 @@ class PostgresEventStore(AbstractEventStore):
         Inside your transaction the events commit or roll back with it (a transactional outbox, a
         read model updated in the same transaction). Append before other writes in that
         transaction: its position in the global log is fixed by its first write. Readers of the
-        global log wait for the transaction to end, so keep it short.
+        global log wait for the transaction to end, so keep it short. Only you know when it
+        commits: call ``announce_appends()`` after the commit to wake readers at once (otherwise
+        they see the events when they next poll).
         """
         key, listed = events_to_append(stream_id, events)
         expected = check_expected_version(expected_version)
@@ -144,12 +182,25 @@ class PostgresEventStore(AbstractEventStore):
         async with self._link.failures(f"append to stream '{key}'", writing=True):
             return await self._appender.write(connection, batch, expected)
 
+    def announce_appends(self) -> None:
+        """Wake the readers of the global log, here and (with ``notify_appends``) in other processes.
+
+        Appends through the store do this by themselves; call it after committing a transaction
+        in which you appended with ``append_on``.
+        """
+        self._announce_append()
+
     async def _append_to_stream(
         self, stream_id: str, events: list[DomainEvent], expected_version: int | None
     ) -> Appended:
         batch = self._appender.encode(stream_id, events)
         async with self._link.connection(f"append to stream '{stream_id}'", writing=True) as connection:
             return await self._appender.write(connection, batch, expected_version)
+
+    def _announce_append(self) -> None:
+        self._pg_appends.notify()
+        if self._notifier is not None:
+            self._notifier.request()  # sent after this commit, in the background
 
     async def _compact(self, stream_id: str, up_to_version: int) -> int:
         async with self._link.connection(f"compact stream '{stream_id}'", writing=True) as connection:
@@ -192,6 +243,20 @@ class PostgresEventStore(AbstractEventStore):
                     self._sql.read_partition, after_position, limit, partition.total, partition.index
                 )
         return self._decode(rows)
+
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        sql = self._sql
+        async with self._link.connection("read the global log", writing=False) as connection:
+            if partition is None:
+                rows = await connection.fetch(sql.read_global_envelopes, after_position, limit)
+            else:
+                rows = await connection.fetch(
+                    sql.read_partition_envelopes, after_position, limit, partition.total, partition.index
+                )
+        decode = self._codec.decode
+        return [EventEnvelope(decode(row[2], row[0], row[1]), row[3], row[1], row[0]) for row in rows]
 
     async def _read_by_type(self, names: frozenset[str], after_position: int, limit: int) -> list[Any]:
         async with self._link.connection("read the global log by type", writing=False) as connection:

@@ -1,4 +1,4 @@
-"""``StoreLink``: what the PostgreSQL event and snapshot stores share about their database.
+"""``StoreLink``: what the PostgreSQL event, snapshot and checkpoint stores share about their database.
 
 A store holds one link. It opens (or borrows) the pool, applies the store's migrations when
 ``auto_create_tables`` is on, connects lazily on the first operation, and lends connections with
@@ -107,6 +107,11 @@ class StoreLink:
             self.failures("read the schema version", writing=False),
         ):
             return await self.migrator.schema_version(connection)
+
+    async def ensure_connected(self) -> None:
+        """Connect now unless connected (refused once ``close()`` was called: ``connect()`` reopens)."""
+        if not self._ready:
+            await self._connect_implicitly()
 
     @asynccontextmanager
     async def connection(self, action: str, *, writing: bool) -> AsyncIterator[ConnectionLike]:

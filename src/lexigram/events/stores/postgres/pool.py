@@ -144,6 +144,31 @@ class PostgresPool:
         else:
             await owned.release(connection)
 
+    async def open_dedicated(self) -> Any:
+        """A connection that stays out of the pool until ``close_dedicated`` (for ``LISTEN``).
+
+        An owned pool opens a new connection from the dsn, so the pool keeps every slot; a
+        borrowed pool lends one of its connections for as long as it is held.
+        """
+        if not self.owned:
+            pool: Any = self._pool
+            return await pool.acquire()
+        dsn = self.config.dsn
+        assert dsn is not None
+        timeout = self.config.command_timeout
+        return await self.driver.connect(dsn.get_secret_value(), timeout=timeout, command_timeout=timeout)
+
+    async def close_dedicated(self, connection: Any) -> None:
+        """Close a connection from ``open_dedicated`` (or give it back to a borrowed pool); never raises."""
+        try:
+            if not self.owned:
+                pool: Any = self._pool
+                await pool.release(connection)
+            else:
+                await asyncio.wait_for(connection.close(), timeout=self.config.command_timeout)
+        except Exception:  # the connection is broken or the pool is gone: nothing more to release
+            connection.terminate()
+
     async def _take(self, pool: Any) -> Any:
         """A kept connection (the most recently used), or one acquired from asyncpg."""
         idle = self._idle

@@ -15,7 +15,10 @@ The event store owns three tables, named after ``events_table`` (``E`` below):
 - ``E_schema_migrations``: the migrations applied.
 
 The snapshot store owns ``S`` (``snapshots_table``), keyed by ``(aggregate_id, version)``, and
-``S_schema_migrations``. Names are quoted, so they keep their case and may be SQL keywords.
+``S_schema_migrations``. The checkpoint store owns ``C`` (``checkpoints_table``, one row per
+projection name), ``P`` (``parked_table``, keyed by projection name and position) and
+``C_schema_migrations``; projection names sort by code point (``COLLATE "C"``), as in Python and
+SQLite. Names are quoted, so they keep their case and may be SQL keywords.
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from dataclasses import dataclass
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.stores.migrations import Migration, checked_migrations
 
-__all__ = ["EVENT_MIGRATIONS", "SNAPSHOT_MIGRATIONS", "EventTables", "SnapshotTables", "quote"]
+__all__ = [
+    "CHECKPOINT_MIGRATIONS",
+    "EVENT_MIGRATIONS",
+    "SNAPSHOT_MIGRATIONS",
+    "CheckpointTables",
+    "EventTables",
+    "SnapshotTables",
+    "quote",
+]
 
 _IDENTIFIER_LIMIT = 63
 _LONGEST_SUFFIX = len("_schema_migrations")
@@ -88,6 +99,28 @@ class SnapshotTables:
         return cls(names["snapshots"], names["migrations"], names)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckpointTables:
+    """The quoted names of the checkpoint store's tables."""
+
+    checkpoints: str
+    parked: str
+    migrations: str
+    names: dict[str, str]
+
+    @classmethod
+    def named(cls, checkpoints_table: str, parked_table: str) -> CheckpointTables:
+        """The names derived from ``checkpoints_table`` and ``parked_table``."""
+        _check_length("checkpoints_table", checkpoints_table)
+        _check_length("parked_table", parked_table)
+        names = {
+            "checkpoints": quote(checkpoints_table),
+            "parked": quote(parked_table),
+            "migrations": quote(f"{checkpoints_table}_schema_migrations"),
+        }
+        return cls(names["checkpoints"], names["parked"], names["migrations"], names)
+
+
 EVENT_MIGRATIONS = checked_migrations(
     [
         Migration(
@@ -147,3 +180,39 @@ SNAPSHOT_MIGRATIONS = checked_migrations(
     ]
 )
 """The snapshot store's schema."""
+
+
+CHECKPOINT_MIGRATIONS = checked_migrations(
+    [
+        Migration(
+            1,
+            "projection checkpoints and parked events tables",
+            (
+                """
+                CREATE TABLE {checkpoints} (
+                    projection_name text COLLATE "C" PRIMARY KEY,
+                    position        bigint      NOT NULL CHECK (position >= 0),
+                    updated_at      timestamptz NOT NULL,
+                    state           text,
+                    error           text
+                )
+                """,
+                """
+                CREATE TABLE {parked} (
+                    projection_name text COLLATE "C" NOT NULL,
+                    position        bigint      NOT NULL CHECK (position >= 0),
+                    stream_id       text        NOT NULL,
+                    version         bigint      NOT NULL CHECK (version >= 0),
+                    event_type      text        NOT NULL,
+                    error           text        NOT NULL,
+                    attempts        bigint      NOT NULL CHECK (attempts >= 0),
+                    parked_at       timestamptz NOT NULL,
+                    blocked_by      bigint,
+                    PRIMARY KEY (projection_name, position)
+                )
+                """,
+            ),
+        ),
+    ]
+)
+"""The checkpoint store's schema."""

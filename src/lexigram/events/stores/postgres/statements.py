@@ -158,6 +158,8 @@ class EventStatements:
     read_stream: str
     read_global: str
     read_partition: str
+    read_global_envelopes: str
+    read_partition_envelopes: str
     read_by_type: str
     find_by_type: str
     stream_version: str
@@ -175,6 +177,7 @@ class EventStatements:
         events, streams = tables.events, tables.streams
         lock_seed = zlib.crc32(events.encode())
         columns = "position, version, payload::text"
+        enveloped = f"{columns}, stream_id"
         return cls(
             lock_seed=lock_seed,
             append_any=_append_any(tables, lock_seed),
@@ -199,6 +202,14 @@ class EventStatements:
                  ORDER BY position LIMIT $2""",
             read_partition=f"""
                 SELECT {columns} FROM {events}
+                 WHERE position > $1 AND position < {_HORIZON} AND stream_hash % $3 = $4
+                 ORDER BY position LIMIT $2""",
+            read_global_envelopes=f"""
+                SELECT {enveloped} FROM {events}
+                 WHERE position > $1 AND position < {_HORIZON}
+                 ORDER BY position LIMIT $2""",
+            read_partition_envelopes=f"""
+                SELECT {enveloped} FROM {events}
                  WHERE position > $1 AND position < {_HORIZON} AND stream_hash % $3 = $4
                  ORDER BY position LIMIT $2""",
             read_by_type=f"""

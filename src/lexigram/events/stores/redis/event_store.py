@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.messages import DomainEvent
 from lexigram.contracts.state import ScriptArgument, StateStoreProtocol
@@ -201,6 +201,11 @@ class RedisEventStore(AbstractEventStore):
     ) -> list[Any]:
         return await self._scan(after_position, limit, partition, [])
 
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        return await self._scan(after_position, limit, partition, [], envelopes=True)
+
     async def _read_by_type(self, names: frozenset[str], after_position: int, limit: int) -> list[Any]:
         return await self._scan(after_position, limit, None, sorted(names))
 
@@ -246,17 +251,28 @@ class RedisEventStore(AbstractEventStore):
         return await self.state_store.run_script(script, keys, args)
 
     async def _scan(
-        self, after: int, limit: int | None, partition: Partition | None, types: list[str]
+        self,
+        after: int,
+        limit: int | None,
+        partition: Partition | None,
+        types: list[str],
+        *,
+        envelopes: bool = False,
     ) -> list[Any]:
-        """Read the log after a position, keeping the partition's events of the types (all when empty)."""
+        """Read the log after a position, keeping the partition's events of the types (all when empty).
+
+        With ``envelopes``, each event comes in an ``EventEnvelope`` with its stream and version.
+        """
         found: list[Any] = []
         total, index = (0, 0) if partition is None else (partition.total, partition.index)
+        script = scripts.SCAN_LOG_ENVELOPES if envelopes else scripts.SCAN_LOG
+        decode = self._decode_envelopes if envelopes else self._decode_rows
         while True:
             wanted = _NO_LIMIT if limit is None else limit - len(found)
             last, exhausted, rows = await self._run(
-                scripts.SCAN_LOG, [self._keys.log], [after, wanted, _SCAN_BUDGET, total, index, *types]
+                script, [self._keys.log], [after, wanted, _SCAN_BUDGET, total, index, *types]
             )
-            found += self._decode_rows(rows)
+            found += decode(rows)
             if int(exhausted) or (limit is not None and len(found) >= limit):
                 return found
             after = int(last)
@@ -264,3 +280,12 @@ class RedisEventStore(AbstractEventStore):
     def _decode_rows(self, rows: list[Any]) -> list[Any]:
         decode = self._codec.decode
         return [decode(rows[i + 2], int(rows[i]), int(rows[i + 1])) for i in range(0, len(rows), 3)]
+
+    def _decode_envelopes(self, rows: list[Any]) -> list[EventEnvelope]:
+        decode = self._codec.decode
+        envelopes: list[EventEnvelope] = []
+        for i in range(0, len(rows), 4):
+            position, version = int(rows[i]), int(rows[i + 1])
+            event = decode(rows[i + 2], position, version)
+            envelopes.append(EventEnvelope(event, _text(rows[i + 3]), version, position))
+        return envelopes

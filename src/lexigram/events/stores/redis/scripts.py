@@ -16,6 +16,7 @@ __all__ = [
     "DELETE_STREAM",
     "READ_STREAM",
     "SCAN_LOG",
+    "SCAN_LOG_ENVELOPES",
     "SCAN_STREAM_IDS",
     "SNAPSHOT_DELETE_OLD",
     "SNAPSHOT_GET",
@@ -101,23 +102,28 @@ return out
 """
 )
 
-SCAN_LOG = (
-    _FIELD
-    + """
+
+def _scan_log(with_stream_id: bool) -> str:
+    """The log scan, returning position, version and data per event (and the stream id when asked)."""
+    returned = "position, version, data, stream id" if with_stream_id else "position, version, data"
+    keep_stream_id = "\n      out[#out + 1] = field(fields, 's')" if with_stream_id else ""
+    return (
+        _FIELD
+        + f"""
 -- KEYS: log.  ARGV: after position, limit (-1: none), scan budget, total partitions (0: all),
 --       partition index, then the event types to keep (none: every type)
 -- Reads at most the budget of entries after the position and keeps those that match.
--- Returns {last position read, 1 when the log has no more entries, {position, version, data, ...}}.
+-- Returns {{last position read, 1 when the log has no more entries, {{{returned}, ...}}}}.
 local limit = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local total = tonumber(ARGV[4])
 local index = tonumber(ARGV[5])
 local wanted = false
 if #ARGV > 5 then
-  wanted = {}
+  wanted = {{}}
   for i = 6, #ARGV do wanted[ARGV[i]] = true end
 end
-local out = {}
+local out = {{}}
 local found = 0
 local scanned = 0
 local last = ARGV[1]
@@ -137,17 +143,21 @@ while scanned < budget do
     if keep then
       out[#out + 1] = last
       out[#out + 1] = field(fields, 'v')
-      out[#out + 1] = field(fields, 'd')
+      out[#out + 1] = field(fields, 'd'){keep_stream_id}
       found = found + 1
-      if found == limit then return {last, 0, out} end
+      if found == limit then return {{last, 0, out}} end
     end
     start = '(' .. id
   end
-  if #entries < chunk then return {last, 1, out} end
+  if #entries < chunk then return {{last, 1, out}} end
 end
-return {last, 0, out}
+return {{last, 0, out}}
 """
-)
+    )
+
+
+SCAN_LOG = _scan_log(with_stream_id=False)
+SCAN_LOG_ENVELOPES = _scan_log(with_stream_id=True)
 
 STREAM_INFO = (
     _FIELD

@@ -1,6 +1,7 @@
-"""SQLite event and snapshot stores: the embedded default, with nothing to install beyond Python."""
+"""SQLite event, snapshot and checkpoint stores: the embedded default, nothing to install beyond Python."""
 
+from lexigram.events.stores.sqlite.checkpoint_store import SqliteCheckpointStore
 from lexigram.events.stores.sqlite.event_store import SqliteEventStore
 from lexigram.events.stores.sqlite.snapshot_store import SqliteSnapshotStore
 
-__all__ = ["SqliteEventStore", "SqliteSnapshotStore"]
+__all__ = ["SqliteCheckpointStore", "SqliteEventStore", "SqliteSnapshotStore"]

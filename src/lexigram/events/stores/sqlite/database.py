@@ -15,15 +15,21 @@ How it keeps the loop free:
   ``WalPacer``) and the final close.
 * **Long reads yield.** Rows are fetched and decoded in chunks of 256 from one statement (one
   consistent snapshot), with a pause for other tasks between chunks.
+* **Held transactions** (``transaction()``) stay open across awaits, for work that mixes the
+  store's statements with a caller's (a projection's read model written with its checkpoint).
+  Beginning backs off like any write; the statements inside, of a cost only the caller knows, and
+  the commit run on the worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,9 +45,11 @@ from lexigram.events.exceptions import (
 from lexigram.events.stores.sqlite.schema import Schema, apply_pending, check_not_newer, schema_version
 from lexigram.events.stores.sqlite.worker import SqliteWorker, WalPacer
 
-__all__ = ["FETCH_CHUNK", "SqliteDatabase", "in_transaction", "reject_provider"]
+__all__ = ["FETCH_CHUNK", "HeldTransaction", "SqliteDatabase", "in_transaction", "reject_provider"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("lexigram.events.stores.sqlite")
 
 FETCH_CHUNK = 256
 """Rows fetched and converted between two pauses of a long read."""
@@ -72,6 +80,38 @@ def reject_provider(provider: object, store: str) -> None:
             f"{store} does not take a provider in this version: it opens its own connection to "
             "config.database (pass provider=None and set SqliteConfig(database=...))"
         )
+
+
+class HeldTransaction:
+    """A write transaction that ``SqliteDatabase.transaction`` holds open for a block.
+
+    ``run`` executes work with the connection on the store's worker thread, in the order it is
+    given, so statements of any cost never block the event loop. ``pages`` adds up the caller's
+    estimate of the database pages written, which paces the store's WAL checkpoints.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, worker: SqliteWorker) -> None:
+        self._connection = connection
+        self._worker = worker
+        self._open = True
+        self.pages = 1
+
+    @property
+    def is_open(self) -> bool:
+        """True until the transaction commits or rolls back."""
+        return self._open
+
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, pages: int = 1) -> T:
+        """Run ``work(connection)`` on the worker thread inside the transaction; sqlite3 errors propagate."""
+        if not self._open:
+            raise EventPersistenceError("this SQLite transaction has ended; its connection is no longer lent")
+        self.pages += pages
+        connection = self._connection
+        return await self._worker.run(lambda: work(connection))
+
+    def end(self) -> None:
+        """Stop lending the connection (the transaction is about to commit or roll back)."""
+        self._open = False
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -229,6 +269,35 @@ class SqliteDatabase:
                 wal.wrote(pages)
         return result
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[HeldTransaction]:
+        """Hold one write transaction for the block: ``BEGIN IMMEDIATE``, then ``COMMIT`` or ``ROLLBACK``.
+
+        The store's other operations wait until the block ends, so never call them from inside
+        it. Beginning backs off while another connection holds the write lock, as ``write`` does.
+        """
+        if not self._ready:
+            await self.connect()
+        async with self._lock:
+            connection = self._live()
+            wal = self._wal
+            if wal is not None and wal.due:
+                await self._worker.run(lambda: wal.checkpoint(connection))
+            await self._retry(lambda: connection.execute("BEGIN IMMEDIATE"), EventPersistenceError)
+            held = HeldTransaction(connection, self._worker)
+            try:
+                yield held
+                held.end()
+                await self._retry(
+                    lambda: connection.execute("COMMIT"), EventPersistenceError, self._worker.run
+                )
+            except BaseException:
+                held.end()
+                await self._roll_back(connection)
+                raise
+            if wal is not None:
+                wal.wrote(held.pages)
+
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a short read and return its result."""
         if not self._ready:
@@ -267,6 +336,17 @@ class SqliteDatabase:
             self._worker.stop()
 
     # --- internals -----------------------------------------------------------------------------
+
+    async def _roll_back(self, connection: sqlite3.Connection) -> None:
+        """Roll back a held transaction; if even that fails, close the connection to free the write lock."""
+        if not connection.in_transaction:
+            return
+        try:
+            await self._worker.run(lambda: connection.execute("ROLLBACK"))
+        except sqlite3.Error as exc:
+            logger.error("SQLite ROLLBACK failed on %s (%s); closing the connection", self.database, exc)
+            self._connection, self._ready, self._wal = None, False, None
+            connection.close()
 
     def _live(self) -> sqlite3.Connection:
         if self._connection is None:

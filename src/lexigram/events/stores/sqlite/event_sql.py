@@ -13,7 +13,8 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 class EventSql:
     """Every statement the event store runs, for one ``events`` table and its ``_streams`` table.
 
-    Reads select ``position, version, data`` in that order: the shape ``EventCodec.decode`` takes.
+    Reads select ``position, version, data`` in that order: the shape ``EventCodec.decode`` takes;
+    reads of envelopes add ``stream_id``.
     """
 
     def __init__(self, events: str, streams: str) -> None:
@@ -39,6 +40,11 @@ class EventSql:
         )
         self.read_global = f"{select} WHERE position > ? ORDER BY position LIMIT ?"
         self.read_partition = f"{select} WHERE position > ? AND stream_hash % ? = ? ORDER BY position LIMIT ?"
+        enveloped = f"SELECT position, version, data, stream_id FROM {e}"
+        self.read_global_envelopes = f"{enveloped} WHERE position > ? ORDER BY position LIMIT ?"
+        self.read_partition_envelopes = (
+            f"{enveloped} WHERE position > ? AND stream_hash % ? = ? ORDER BY position LIMIT ?"
+        )
         self.find_by_type = f"{select} WHERE event_type = ? ORDER BY position LIMIT ? OFFSET ?"
         self._select = select
         self.stream_info = (

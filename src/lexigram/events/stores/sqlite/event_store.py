@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from lexigram.contracts.events.records import StreamInfo
+from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.events.stores import EventSerializerProtocol
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import SqliteConfig
@@ -89,7 +89,14 @@ class SqliteEventStore(AbstractEventStore):
         def decode_rows(rows: list[Any]) -> list[Any]:
             return [decode(data, position, version) for position, version, data in rows]
 
+        def decode_envelopes(rows: list[Any]) -> list[EventEnvelope]:
+            return [
+                EventEnvelope(decode(data, position, version), stream_id, version, position)
+                for position, version, data, stream_id in rows
+            ]
+
         self._decode_rows: Callable[[list[Any]], list[Any]] = decode_rows
+        self._decode_envelopes: Callable[[list[Any]], list[EventEnvelope]] = decode_envelopes
 
     # --- lifecycle and schema ------------------------------------------------------------------
 
@@ -254,6 +261,15 @@ class SqliteEventStore(AbstractEventStore):
             return await self._db.fetch(self._sql.read_global, (after_position, size), self._decode_rows)
         parameters = (after_position, partition.total, partition.index, size)
         return await self._db.fetch(self._sql.read_partition, parameters, self._decode_rows)
+
+    async def _read_global_envelopes(
+        self, after_position: int, limit: int, partition: Partition | None
+    ) -> list[EventEnvelope]:
+        sql, decode = self._sql, self._decode_envelopes
+        if partition is None:
+            return await self._db.fetch(sql.read_global_envelopes, (after_position, limit), decode)
+        parameters = (after_position, partition.total, partition.index, limit)
+        return await self._db.fetch(sql.read_partition_envelopes, parameters, decode)
 
     async def _read_by_type(self, names: frozenset[str], after_position: int, limit: int) -> list[Any]:
         ordered = sorted(names)

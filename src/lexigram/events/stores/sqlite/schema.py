@@ -1,10 +1,10 @@
 """The SQLite stores' tables, as versioned migrations, and the code that applies them.
 
 Each store keeps its own ledger of applied versions, ``<table>_schema_migrations`` (``events_`` for
-the event store, ``snapshots_`` for the snapshot store), so the two stores can share a file or live
-in different ones. Migrations run inside one ``BEGIN IMMEDIATE`` transaction (SQLite DDL is
-transactional): two processes migrating the same file at once apply each version exactly once, and
-a failure leaves the schema where it was.
+the event store, ``snapshots_`` for the snapshot store, ``projection_checkpoints_`` for the
+checkpoint store), so the stores can share a file or live in different ones. Migrations run inside
+one ``BEGIN IMMEDIATE`` transaction (SQLite DDL is transactional): two processes migrating the same
+file at once apply each version exactly once, and a failure leaves the schema where it was.
 
 Table and index names are quoted, so a configured name that is also an SQL keyword still works.
 """
@@ -20,11 +20,13 @@ from lexigram.events.exceptions import SchemaError
 from lexigram.events.stores.migrations import Migration, checked_migrations
 
 __all__ = [
+    "CHECKPOINT_MIGRATIONS",
     "EVENT_MIGRATIONS",
     "SNAPSHOT_MIGRATIONS",
     "Schema",
     "apply_pending",
     "check_not_newer",
+    "checkpoint_schema",
     "event_schema",
     "schema_version",
     "snapshot_schema",
@@ -83,6 +85,38 @@ SNAPSHOT_MIGRATIONS: Sequence[Migration] = checked_migrations(
 """The snapshot store's schema, oldest first."""
 
 
+CHECKPOINT_MIGRATIONS: Sequence[Migration] = checked_migrations(
+    [
+        Migration(
+            version=1,
+            description="projection checkpoints and parked events",
+            statements=(
+                """CREATE TABLE "{checkpoints}" (
+                    projection_name TEXT NOT NULL PRIMARY KEY,
+                    position INTEGER NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    state TEXT,
+                    error TEXT
+                ) WITHOUT ROWID""",
+                """CREATE TABLE "{parked}" (
+                    projection_name TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    stream_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    event_type TEXT NOT NULL,
+                    error TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    parked_at TEXT NOT NULL,
+                    blocked_by INTEGER,
+                    PRIMARY KEY (projection_name, position)
+                ) WITHOUT ROWID""",
+            ),
+        ),
+    ]
+)
+"""The checkpoint store's schema, oldest first."""
+
+
 @dataclass(frozen=True, slots=True)
 class Schema:
     """One store's migrations, the table names they are rendered with, and the ledger table."""
@@ -106,6 +140,12 @@ def event_schema(events_table: str) -> Schema:
 def snapshot_schema(snapshots_table: str) -> Schema:
     """The snapshot store's schema for a configured ``snapshots_table``."""
     return Schema(f"{snapshots_table}_schema_migrations", SNAPSHOT_MIGRATIONS, {"snapshots": snapshots_table})
+
+
+def checkpoint_schema(checkpoints_table: str, parked_table: str) -> Schema:
+    """The checkpoint store's schema for the configured ``checkpoints_table`` and ``parked_table``."""
+    names = {"checkpoints": checkpoints_table, "parked": parked_table}
+    return Schema(f"{checkpoints_table}_schema_migrations", CHECKPOINT_MIGRATIONS, names)
 
 
 def schema_version(connection: sqlite3.Connection, schema: Schema) -> int:
@@ -149,7 +189,8 @@ def apply_pending(connection: sqlite3.Connection, schema: Schema, database: str)
                 raise SchemaError(
                     f"migration {migration.version} ({migration.description}) cannot run on {database}: "
                     f"{exc}. A table with that name exists but was not created by this store; choose "
-                    "other table names in the sqlite config (events_table, snapshots_table)"
+                    "other table names in the sqlite config (events_table, snapshots_table, "
+                    "checkpoints_table, parked_table)"
                 ) from exc
         connection.execute(
             f'INSERT INTO "{schema.ledger}" (version, description, applied_at) VALUES (?, ?, ?)',
