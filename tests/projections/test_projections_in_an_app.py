@@ -3,6 +3,7 @@ stopped at shutdown, their checkpoints kept in the application's SQLite file acr
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,43 @@ async def test_projections_start_with_the_app_and_resume_after_a_restart(tmp_pat
             assert transaction.session is not None
             rows = await transaction.session.fetch("SELECT member_id, points FROM points ORDER BY rowid")
         assert rows == [("m-1", 10), ("m-2", 5), ("m-1", 1)]  # the SQL one resumed from its checkpoint
+
+
+class PointsByPartition:
+    """A partitioned projection: the class attribute is all an application needs."""
+
+    partitions = 4
+    seen: list[str] = []
+
+    def apply(self, event: LoyaltyPointsEarned) -> None:
+        PointsByPartition.seen.append(event.member_id)
+
+
+async def test_a_partitioned_projection_class_joins_a_consumer_group(tmp_path: Path) -> None:
+    config = EventsConfig(
+        event_store_backend=EventStoreBackend.SQLITE,
+        sqlite=SqliteConfig(database=str(tmp_path / "group.db")),
+        projections=ProjectionsConfig(poll_interval=0.05, worker_id="worker-a", lease_ttl=2.0),
+    )
+
+    @module(imports=[EventsModule.configure(config), EventsModule.projections(PointsByPartition)])
+    class GroupModule(Module):
+        """One partitioned projection."""
+
+    PointsByPartition.seen = []
+    async with Application.boot(name="group", modules=[GroupModule]) as app:
+        store: Any = await app.container.resolve(EventStoreProtocol)
+        manager = await app.container.resolve(ProjectionManager)
+        members = [f"m-{n}" for n in range(12)]
+        for member in members:
+            await store.append(member, [LoyaltyPointsEarned(member_id=member, points=1)])
+        status = await manager.get_status("PointsByPartition")
+        assert status["partitions"] == 4
+        assert status["worker_id"] == "worker-a"
+        for _ in range(200):
+            if sorted(PointsByPartition.seen) == sorted(members):
+                break
+            await asyncio.sleep(0.02)
+        assert sorted(PointsByPartition.seen) == sorted(members)
+        status = await manager.get_status("PointsByPartition")
+        assert sorted(status["owned_partitions"]) == [0, 1, 2, 3]

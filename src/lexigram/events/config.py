@@ -326,6 +326,10 @@ class ProjectionsConfig(_Section):
     """Seconds a live projection waits for an append signal before reading again anyway."""
     read_ahead_batches: int = Field(default=2, ge=1, le=64)
     """Batches read ahead of the one being applied: the bound on a projection's buffered events."""
+    worker_id: str | None = None
+    """This process's name in the consumer groups of partitioned projections (None: host-pid-random)."""
+    lease_ttl: float = Field(default=10.0, gt=0, lt=86_400)
+    """Seconds a partition lease lasts without renewal; a dead worker's partitions move after it."""
 
 
 class EventsConfig(_Section):

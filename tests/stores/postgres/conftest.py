@@ -27,8 +27,9 @@ async def pg_config(postgres_dsn: str) -> AsyncIterator[ConfigFactory]:
         settings.setdefault("snapshots_table", "{prefix}_snapshots")
         settings.setdefault("checkpoints_table", "{prefix}_checkpoints")
         settings.setdefault("parked_table", "{prefix}_parked")
+        settings.setdefault("leases_table", "{prefix}_leases")
         settings.setdefault("pool_max_size", 12)
-        for name in ("events_table", "snapshots_table", "checkpoints_table", "parked_table"):
+        for name in ("events_table", "snapshots_table", "checkpoints_table", "parked_table", "leases_table"):
             settings[name] = settings[name].format(prefix=prefix)
             prefixes.append(settings[name])
         return PostgresEventStoreConfig(dsn=postgres_dsn, **settings)

@@ -22,6 +22,7 @@ def run(config: PostgresEventStoreConfig, *args: str) -> Result:
         "LEX_EVENTS__POSTGRES__SNAPSHOTS_TABLE": config.snapshots_table,
         "LEX_EVENTS__POSTGRES__CHECKPOINTS_TABLE": config.checkpoints_table,
         "LEX_EVENTS__POSTGRES__PARKED_TABLE": config.parked_table,
+        "LEX_EVENTS__POSTGRES__LEASES_TABLE": config.leases_table,
     }
     assert config.dsn is not None
     return CliRunner().invoke(
@@ -45,26 +46,29 @@ def test_init_upgrade_and_status_on_postgres(pg_config: ConfigFactory, postgres_
     config = pg_config()
     status = run(config, "status")
     assert status.exit_code == 0, status.output
-    assert status.output.count("not initialised") == 3
+    assert status.output.count("not initialised") == 4
 
     init = run(config, "init")
     assert init.exit_code == 0, init.output
     assert "event store: created the schema (version 1)" in init.output
     assert "snapshot store: created the schema (version 1)" in init.output
     assert "checkpoint store: created the schema (version 1)" in init.output
+    assert "partition lease store: created the schema (version 1)" in init.output
     created = (
         config.events_table,
         f"{config.events_table}_streams",
         config.snapshots_table,
         config.checkpoints_table,
         config.parked_table,
+        config.leases_table,
+        f"{config.leases_table}_members",
     )
     assert existing_tables(postgres_dsn, *created) == list(created)
 
     again = run(config, "upgrade")
     assert again.exit_code == 0, again.output
-    assert again.output.count("up to date") == 3
-    assert run(config, "status").output.count("schema version 1 (up to date)") == 3
+    assert again.output.count("up to date") == 4
+    assert run(config, "status").output.count("schema version 1 (up to date)") == 4
 
 
 @pytest.mark.parametrize("command", ["status", "init"])

@@ -30,10 +30,10 @@ def lease_config(pg_config: ConfigFactory, **settings: Any) -> PostgresEventStor
 
 class TestPostgresPartitionLeaseStore(PartitionLeaseStoreContract):
     @pytest.fixture
-    async def shared(self, pg_config: ConfigFactory) -> AsyncIterator[tuple[PostgresPool, Any]]:
+    def shared(self, pg_config: ConfigFactory) -> tuple[PostgresPool, Any]:
+        """One pool for the lease store and the checkpoint store (it closes with the last of them)."""
         config = lease_config(pg_config)
-        pool = PostgresPool(config)
-        yield pool, config
+        return PostgresPool(config), config
 
     @pytest.fixture
     async def lease_store(
@@ -55,7 +55,9 @@ class TestPostgresPartitionLeaseStore(PartitionLeaseStoreContract):
 
 
 @pytest.fixture
-async def stores(pg_config: ConfigFactory) -> AsyncIterator[tuple[PostgresPartitionLeaseStore, PostgresCheckpointStore]]:
+async def stores(
+    pg_config: ConfigFactory,
+) -> AsyncIterator[tuple[PostgresPartitionLeaseStore, PostgresCheckpointStore]]:
     config = lease_config(pg_config)
     pool = PostgresPool(config)
     leases = PostgresPartitionLeaseStore(config, provider=pool)
@@ -93,7 +95,9 @@ async def test_a_check_waiting_for_a_takeover_sees_it(
     try:
         claimer = connection.transaction()
         await claimer.start()
-        await connection.execute(  # a takeover in progress: the row is locked and changed
+        # a takeover in progress, as claim() does it: the row is locked FOR UPDATE, then changed
+        assert await connection.fetch(f"SELECT partition FROM {table} FOR UPDATE SKIP LOCKED") == [(0,)]
+        await connection.execute(
             f"UPDATE {table} SET owner = 'w2', token = token + 1, expires_at = now() + interval '10 s'"
         )
 
@@ -108,6 +112,17 @@ async def test_a_check_waiting_for_a_takeover_sees_it(
         assert await checking is False
     finally:
         await connection.close()
+
+
+async def test_renewing_is_not_held_up_by_a_transaction_checking_the_lease(
+    stores: tuple[PostgresPartitionLeaseStore, PostgresCheckpointStore],
+) -> None:
+    leases, checkpoints = stores
+    held = await leases.claim("totals", 1, "w1", 10, 1)
+    async with checkpoints.transaction() as transaction:
+        assert await leases.holds(held[0], transaction)
+        async with asyncio.timeout(2):
+            assert [lease.token for lease in await leases.renew(held, 10)] == [held[0].token]
 
 
 async def test_the_tables_have_their_own_idempotent_migrations(pg_config: ConfigFactory) -> None:

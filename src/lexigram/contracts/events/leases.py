@@ -81,7 +81,7 @@ class PartitionLeaseStoreProtocol(Protocol):
         ...
 
     async def release(self, name: str, owner: str, partitions: Iterable[int] | None = None) -> None:
-        """Give up ``owner``'s leases on ``partitions`` at once (all of them, and leave the group, for None)."""
+        """Give up ``owner``'s leases on ``partitions`` at once (None: all, and leave the group)."""
         ...
 
     async def list_leases(self, name: str) -> list[PartitionLease]:

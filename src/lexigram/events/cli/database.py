@@ -138,6 +138,11 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
     checkpoints = _checkpoint_store(config, pair)
     if checkpoints is not None:
         stores.append(("checkpoint store", checkpoints))
+    if config.event_store_backend is EventStoreBackend.POSTGRES and config.postgres is not None:
+        from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
+
+        pool = getattr(pair.event_store, "pool", None)
+        stores.append(("partition lease store", PostgresPartitionLeaseStore(config.postgres, provider=pool)))
     migratable = [(what, store) for what, store in stores if callable(getattr(store, "migrate", None))]
     if not migratable:
         raise click.ClickException(

@@ -4,8 +4,9 @@ The checkpoint store follows the event store backend: in memory for MEMORY, the 
 file for SQLITE, the same server (and pool) for POSTGRES. Redis and MongoDB have no checkpoint
 store yet: their projections keep checkpoints in memory and replay from the start on every boot
 (a warning says so). Projection classes come from ``EventsModule.projections(...)``; they are
-built by the container (constructor parameters injected) and registered at boot, then every
-projection starts when ``projections.auto_start`` is on.
+built by the container (constructor parameters injected) and registered at boot (a class with a
+``partitions`` attribute joins a consumer group, its leases on the PostgreSQL server or in
+memory), then every projection starts when ``projections.auto_start`` is on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from lexigram.contracts.events.leases import PartitionLeaseStoreProtocol
 from lexigram.contracts.events.subscriptions import CheckpointStoreProtocol
 from lexigram.di.graph import ModuleGraph
 from lexigram.di.protocols import ContainerRegistrarProtocol, ContainerResolverProtocol
@@ -20,9 +22,10 @@ from lexigram.events.config import EventsConfig
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.projections.manager import ProjectionManager
 from lexigram.events.stores.memory.checkpoint_store import InMemoryCheckpointStore
+from lexigram.events.stores.memory.lease_store import InMemoryPartitionLeaseStore
 from lexigram.events.types import EventStoreBackend
 
-__all__ = ["SCOPED_PROJECTIONS", "ProjectionSubProvider", "checkpoint_store_for"]
+__all__ = ["SCOPED_PROJECTIONS", "ProjectionSubProvider", "checkpoint_store_for", "lease_store_for"]
 
 logger = logging.getLogger("lexigram.events.projections")
 
@@ -50,6 +53,18 @@ def checkpoint_store_for(config: EventsConfig, event_store: Any) -> CheckpointSt
     return InMemoryCheckpointStore()
 
 
+def lease_store_for(config: EventsConfig, event_store: Any) -> PartitionLeaseStoreProtocol:
+    """Where partitioned projections claim partitions: PostgreSQL shares them between processes.
+
+    Other backends keep leases in memory: their consumer groups live in one process.
+    """
+    if config.event_store_backend is EventStoreBackend.POSTGRES and config.postgres is not None:
+        from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
+
+        return PostgresPartitionLeaseStore(config.postgres, provider=getattr(event_store, "pool", None))
+    return InMemoryPartitionLeaseStore()
+
+
 class ProjectionSubProvider:
     """Builds the ``ProjectionManager``, registers the application's projections, runs them."""
 
@@ -71,10 +86,14 @@ class ProjectionSubProvider:
     async def register(self, container: ContainerRegistrarProtocol) -> None:
         """Build the manager with the backend's checkpoint store and bind it."""
         event_store = self._stores.stores.event_store
+        settings = self._config.projections
         self._manager = ProjectionManager(
             event_store=event_store,
             checkpoint_store=checkpoint_store_for(self._config, event_store),
-            config=self._config.projections,
+            config=settings,
+            worker_id=settings.worker_id,
+            lease_store=lease_store_for(self._config, event_store),
+            lease_ttl=settings.lease_ttl,
         )
         container.register_instance(ProjectionManager, self._manager)
         self._state = "registered"

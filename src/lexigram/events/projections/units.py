@@ -11,8 +11,10 @@ transaction), and the failing event goes through the projection's ``ErrorPolicy`
 with backoff, then parking (its stream is held back, others flow) or stopping (FAULTED).
 
 A partition of a consumer group is applied under a lease. Its applier has a ``guard``: called
-inside every transaction that records a checkpoint, just before it commits, it raises
-``PartitionLeaseLost`` when the lease was taken over, and the transaction rolls back.
+first thing inside every transaction that records a checkpoint, it raises ``PartitionLeaseLost``
+when the lease was taken over, and the transaction rolls back before anything of it was written.
+A store that shares the checkpoint's database also locks the lease against takeover until the
+transaction ends, so no commit ever follows a takeover.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ from lexigram.events.projections.policies import ErrorAction, ErrorPolicy
 from lexigram.events.projections.registration import RegisteredProjection
 from lexigram.events.types import ProjectionState
 
-__all__ = ["Guard", "PartitionLeaseLost", "ProjectionFaulted", "UnitApplier", "is_replaying", "replaying"]
+__all__ = [
+    "Guard",
+    "PartitionLeaseLost",
+    "ProjectionFaulted",
+    "UnitApplier",
+    "checkpoint_name",
+    "is_replaying",
+    "replaying",
+]
 
 Guard = Callable[[CheckpointTransactionProtocol], Awaitable[None]]
 """Checks, inside a checkpoint transaction about to commit, that the applier may still commit."""
@@ -39,6 +49,14 @@ Guard = Callable[[CheckpointTransactionProtocol], Awaitable[None]]
 _REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "lexigram_projection_replaying", default=False
 )
+
+
+def checkpoint_name(name: str, version: int, partition: tuple[int, int] | None = None) -> str:
+    """The key a projection's checkpoint is saved under (one per version and partition)."""
+    key = name if version == 1 else f"{name}@v{version}"
+    if partition is not None:
+        key = f"{key}#{partition[0]}of{partition[1]}"
+    return key
 
 
 def is_replaying() -> bool:
@@ -124,8 +142,8 @@ class UnitApplier:
         self.building = False
         """True while a new version replays history before its activation (saved as REBUILDING)."""
         self.guard = guard
-        """Called in every checkpoint transaction before it commits (partitions of a consumer group);
-        with a guard, checkpoints are always saved in a transaction."""
+        """Called first in every checkpoint transaction (partitions of a consumer group); with a
+        guard, checkpoints are always saved in a transaction."""
         self._unsaved = 0
 
     # --- durable state --------------------------------------------------------------------------
@@ -259,6 +277,8 @@ class UnitApplier:
         applied = 0
         try:
             async with self.checkpoints.transaction() as transaction:
+                if self.guard is not None:
+                    await self.guard(transaction)
                 session = transaction.session
                 if session is None:
                     raise ProjectionBuildError(
@@ -286,8 +306,6 @@ class UnitApplier:
                             raise
                 applied = len(accepted)
                 last = envelopes[-1]
-                if self.guard is not None:
-                    await self.guard(transaction)
                 await transaction.save(
                     Checkpoint(
                         self.checkpoint_name, last.position or 0, utc_now(), self._saved_state(), self.error
@@ -307,15 +325,21 @@ class UnitApplier:
         self.last_event_at = getattr(envelope.event, "occurred_at", None)
 
     def _held_back(self, envelope: EventEnvelope) -> ParkedEvent:
+        head = self.blocked[envelope.stream_id]
+        return self._parked(envelope, f"held back behind the parked event at position {head}", 0, head)
+
+    def _parked(
+        self, envelope: EventEnvelope, error: str, attempts: int, blocked_by: int | None
+    ) -> ParkedEvent:
         return ParkedEvent(
             projection_name=self.checkpoint_name,
             stream_id=envelope.stream_id,
             position=envelope.position or 0,
             version=envelope.version,
             event_type=getattr(envelope.event, "event_type", type(envelope.event).__name__),
-            error=f"held back behind the parked event at position {self.blocked[envelope.stream_id]}",
-            attempts=0,
-            blocked_by=self.blocked[envelope.stream_id],
+            error=error,
+            attempts=attempts,
+            blocked_by=blocked_by,
         )
 
     async def apply_parked(self, envelope: EventEnvelope, previous: ParkedEvent) -> bool:
@@ -325,9 +349,9 @@ class UnitApplier:
             if registered.accepts(envelope.event):
                 if registered.transactional:
                     async with self.checkpoints.transaction() as transaction:
-                        await registered.apply_events([envelope.event], transaction.session)
                         if self.guard is not None:
                             await self.guard(transaction)
+                        await registered.apply_events([envelope.event], transaction.session)
                 else:
                     await registered.apply_events([envelope.event], None)
                 self.applied += 1
@@ -368,15 +392,7 @@ class UnitApplier:
         raise ProjectionFaulted(registered.name, envelope.position or 0, error) from error
 
     async def _park(self, envelope: EventEnvelope, error: BaseException, attempts: int) -> None:
-        parked = ParkedEvent(
-            projection_name=self.checkpoint_name,
-            stream_id=envelope.stream_id,
-            position=envelope.position or 0,
-            version=envelope.version,
-            event_type=getattr(envelope.event, "event_type", type(envelope.event).__name__),
-            error=_describe(error),
-            attempts=attempts,
-        )
+        parked = self._parked(envelope, _describe(error), attempts, None)
         self.blocked[envelope.stream_id] = parked.position
         self.position = envelope.position or self.position
         async with self.checkpoints.transaction() as transaction:

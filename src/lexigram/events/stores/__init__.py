@@ -5,17 +5,21 @@ from lexigram.events.stores.memory import (
     EventEvictionWarning,
     InMemoryCheckpointStore,
     InMemoryEventStore,
+    InMemoryPartitionLeaseStore,
     InMemorySnapshotStore,
 )
 from lexigram.events.stores.partitioning import Partition, partition_of, stream_hash
+from lexigram.events.stores.signals import AppendSignal
 from lexigram.events.stores.snapshot_base import AbstractSnapshotStore
 
 __all__ = [
     "AbstractEventStore",
     "AbstractSnapshotStore",
+    "AppendSignal",
     "EventEvictionWarning",
     "InMemoryCheckpointStore",
     "InMemoryEventStore",
+    "InMemoryPartitionLeaseStore",
     "InMemorySnapshotStore",
     "Partition",
     "partition_of",

@@ -120,23 +120,48 @@ class JsonEventSerializer:
         upcast: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> DomainEvent:
         """Rebuild a stored event with its position and version, upcasting the data first."""
-        document = self._load(data)
-        if upcast is not None:
-            document = upcast(document)
-        name = document.get("event_type")
-        if self._loaders_generation != event_types.generation:
-            self._loaders.clear()
-            self._loaders_generation = event_types.generation
-        entry = self._loaders.get(name) if isinstance(name, str) else None
-        if entry is None:
-            cls = self.resolve(name)
-            entry = (compile_message(cls).load, declares_version(cls))
-            self._loaders[str(name)] = entry
-        document["sequence_number"] = position
-        if entry[1]:
-            document["version"] = version
-        loaded: DomainEvent = entry[0](document)
-        return loaded
+        return self.stored_decoder(upcast)(data, position, version)
+
+    def stored_decoder(
+        self, upcast: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> Callable[[bytes | str, int, int], DomainEvent]:
+        """A function ``(data, position, version) -> event`` for a store's read path.
+
+        It does what ``deserialize_stored`` does in one call per event: parse, upcast, find the
+        class's loader (cached per type name, refreshed when event classes are registered),
+        stamp position and version, build.
+        """
+        loads, loaders, registry = loads_json, self._loaders, event_types
+
+        def decode(data: bytes | str, position: int, version: int) -> DomainEvent:
+            try:
+                document = loads(data)
+            except ValueError as exc:
+                raise EventLoadError(f"a stored event is not valid JSON: {exc}") from exc
+            if type(document) is not dict:
+                raise EventLoadError(f"a stored event must be a JSON object, got {type(document).__name__}")
+            if upcast is not None:
+                document = upcast(document)
+            if self._loaders_generation != registry.generation:
+                loaders.clear()
+                self._loaders_generation = registry.generation
+            name = document.get("event_type")
+            entry = loaders.get(name) if type(name) is str else None
+            if entry is None:
+                entry = self._loader(name)
+            document["sequence_number"] = position
+            if entry[1]:
+                document["version"] = version
+            loaded: DomainEvent = entry[0](document)
+            return loaded
+
+        return decode
+
+    def _loader(self, name: Any) -> tuple[Callable[[dict[str, Any]], Any], bool]:
+        cls = self.resolve(name)
+        entry = (compile_message(cls).load, declares_version(cls))
+        self._loaders[str(name)] = entry
+        return entry
 
     @staticmethod
     def _load(data: bytes | str) -> dict[str, Any]:
@@ -147,6 +172,18 @@ class JsonEventSerializer:
         if not isinstance(document, dict):
             raise EventLoadError(f"a stored event must be a JSON object, got {type(document).__name__}")
         return document
+
+
+def _json_row(event: DomainEvent) -> tuple[str, str, str, bytes]:
+    """The default serializer's row: the id and time come from the one ``to_dict`` it encodes."""
+    try:
+        document = event.to_dict()
+        return document["event_id"], event.event_type, document["occurred_at"], dumps_json(document)
+    except (TypeError, ValueError) as exc:
+        raise EventPersistenceError(
+            f"cannot serialize {type(event).__name__} to JSON: {exc}",
+            details={"event_type": type(event).__name__},
+        ) from exc
 
 
 class EventCodec:
@@ -165,7 +202,23 @@ class EventCodec:
         self._upcast: Callable[[dict[str, Any]], dict[str, Any]] | None = upcast if callable(upcast) else None
         stored = getattr(self.serializer, "deserialize_stored", None)
         self._decode_stored: Callable[..., DomainEvent] | None = stored if callable(stored) else None
+        decoder = getattr(self.serializer, "stored_decoder", None)
+        self.decode: Callable[[bytes | str, int, int], DomainEvent] = (
+            decoder(self._upcast) if callable(decoder) else self._decode_generic
+        )
+        """Rebuild a stored event with ``sequence_number=position`` and its stream ``version``.
+
+        The JSON default decodes in one call per event (its ``stored_decoder``); other serializers
+        go through ``deserialize_stored`` or ``deserialize``.
+        """
         self.encode: Callable[[DomainEvent], bytes] = self.serializer.serialize
+        self.encode_row: Callable[[DomainEvent], tuple[str, str, str, bytes]] = (
+            _json_row if type(self.serializer) is JsonEventSerializer else self._row
+        )
+        """(event id, event type, occurred at, data) of an event, for stores with those columns."""
+
+    def _row(self, event: DomainEvent) -> tuple[str, str, str, bytes]:
+        return str(event.event_id), event.event_type, event.occurred_at.isoformat(), self.encode(event)
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as ``cls`` (when the serializer supports it)."""
@@ -177,8 +230,7 @@ class EventCodec:
             )
         register(name, cls)
 
-    def decode(self, data: bytes | str, position: int, version: int) -> DomainEvent:
-        """Rebuild a stored event with ``sequence_number=position`` and its stream ``version``."""
+    def _decode_generic(self, data: bytes | str, position: int, version: int) -> DomainEvent:
         if self._decode_stored is not None:
             return self._decode_stored(data, position, version, self._upcast)
         event = self.serializer.deserialize(data if isinstance(data, bytes) else data.encode())

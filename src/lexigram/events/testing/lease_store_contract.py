@@ -65,7 +65,9 @@ class PartitionLeaseStoreContract:
             assert (lease.projection_name, lease.total, lease.owner) == ("totals", 8, "w1")
             assert lease.token >= 1
             assert lease.expires_at.utcoffset() == timedelta(0)
-            assert before + timedelta(seconds=LONG - 5) < lease.expires_at < before + timedelta(seconds=LONG + 5)
+            assert (
+                before + timedelta(seconds=LONG - 5) < lease.expires_at < before + timedelta(seconds=LONG + 5)
+            )
 
     async def test_a_claim_never_takes_a_live_lease_of_another_owner(self, lease_store: Any) -> None:
         first = await lease_store.claim("totals", 4, "w1", LONG, 3)
@@ -247,11 +249,10 @@ class PartitionLeaseStoreContract:
             ("totals", 2, "w1", float("inf"), 1),
             ("totals", 2, "w1", 1.0, -1),
         ]:
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match=r"name|total|owner|ttl|max_partitions"):
                 await lease_store.claim(name, total, owner, ttl, most)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="PartitionLease"):
             await lease_store.renew(["not a lease"], 1.0)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="partition"):
             await lease_store.release("totals", "w1", [-1])
         assert await lease_store.list_leases("totals") == []
-

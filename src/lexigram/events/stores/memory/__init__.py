@@ -1,7 +1,14 @@
-"""In-memory event, snapshot and checkpoint stores, for tests, development and single-process tools."""
+"""In-memory event, snapshot, checkpoint and lease stores, for tests, development and single processes."""
 
 from lexigram.events.stores.memory.checkpoint_store import InMemoryCheckpointStore
 from lexigram.events.stores.memory.event_store import EventEvictionWarning, InMemoryEventStore
+from lexigram.events.stores.memory.lease_store import InMemoryPartitionLeaseStore
 from lexigram.events.stores.memory.snapshot_store import InMemorySnapshotStore
 
-__all__ = ["EventEvictionWarning", "InMemoryCheckpointStore", "InMemoryEventStore", "InMemorySnapshotStore"]
+__all__ = [
+    "EventEvictionWarning",
+    "InMemoryCheckpointStore",
+    "InMemoryEventStore",
+    "InMemoryPartitionLeaseStore",
+    "InMemorySnapshotStore",
+]

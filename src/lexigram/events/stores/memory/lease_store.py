@@ -60,7 +60,9 @@ def checked_ttl(ttl: Any) -> float:
     return float(ttl)
 
 
-def checked_claim(name: Any, total: Any, owner: Any, ttl: Any, max_partitions: Any) -> tuple[str, int, str, float, int]:
+def checked_claim(
+    name: Any, total: Any, owner: Any, ttl: Any, max_partitions: Any
+) -> tuple[str, int, str, float, int]:
     """The arguments of ``claim``, checked; ``ValueError`` names the first bad one."""
     if not _is_int(total) or not 1 <= total <= LARGEST_PARTITIONS:
         raise ValueError(f"total must be an int from 1 to {LARGEST_PARTITIONS}, got {total!r}")
@@ -98,12 +100,16 @@ def total_conflict(name: str, total: int, other: int, owner: str) -> Configurati
     )
 
 
+_NEVER = datetime.min.replace(tzinfo=UTC)
+"""The expiry of a free partition."""
+
+
 @dataclass(slots=True)
 class _Slot:
     total: int
     owner: str = ""
     token: int = 0
-    expires_at: datetime = datetime.min.replace(tzinfo=UTC)
+    expires_at: datetime = _NEVER
 
     def lease(self, name: str, partition: int) -> PartitionLease:
         return PartitionLease(name, partition, self.total, self.owner, self.token, self.expires_at)
@@ -145,7 +151,7 @@ class InMemoryPartitionLeaseStore:
         name, total, owner, ttl, wanted = checked_claim(name, total, owner, ttl, max_partitions)
         now = self._clock()
         slots = self._slots.setdefault(name, {})
-        for partition, slot in slots.items():
+        for slot in slots.values():
             if slot.total != total and slot.owner and slot.expires_at > now:
                 raise total_conflict(name, total, slot.total, slot.owner)
         if any(slot.total != total for slot in slots.values()):
@@ -189,11 +195,11 @@ class InMemoryPartitionLeaseStore:
         return sorted(renewed, key=lambda lease: (lease.projection_name, lease.partition))
 
     async def release(self, name: str, owner: str, partitions: Iterable[int] | None = None) -> None:
-        """Give up ``owner``'s leases on ``partitions`` at once (all of them, and leave the group, for None)."""
+        """Give up ``owner``'s leases on ``partitions`` at once (None: all, and leave the group)."""
         name, owner, chosen = checked_name(name), checked_owner(owner), checked_partitions(partitions)
         for partition, slot in self._slots.get(name, {}).items():
             if slot.owner == owner and (chosen is None or partition in chosen):
-                slot.owner, slot.expires_at = "", datetime.min.replace(tzinfo=UTC)
+                slot.owner, slot.expires_at = "", _NEVER
         if chosen is None:
             self._members.get(name, {}).pop(owner, None)
 

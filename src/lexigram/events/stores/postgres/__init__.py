@@ -1,6 +1,7 @@
-"""The PostgreSQL event, snapshot and checkpoint stores (the ``postgres`` extra: ``asyncpg``).
+"""The PostgreSQL event, snapshot, checkpoint and lease stores (the ``postgres`` extra: ``asyncpg``).
 
-``PostgresEventStore``, ``PostgresSnapshotStore`` and ``PostgresCheckpointStore`` take a
+``PostgresEventStore``, ``PostgresSnapshotStore``, ``PostgresCheckpointStore`` and
+``PostgresPartitionLeaseStore`` take a
 ``PostgresEventStoreConfig``. Each opens its own pool unless given a ``provider``: an open
 ``asyncpg.Pool`` (borrowed, never closed by the store) or a ``PostgresPool`` shared by the stores.
 Importing this package does not import ``asyncpg``; building a store does, and says what to
@@ -9,6 +10,7 @@ install when it is missing.
 
 from lexigram.events.stores.postgres.checkpoint_store import PostgresCheckpointStore
 from lexigram.events.stores.postgres.event_store import PostgresEventStore
+from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.snapshot_store import PostgresSnapshotStore
 from lexigram.events.stores.postgres.statements import MAX_EVENTS_PER_TRANSACTION
@@ -17,6 +19,7 @@ __all__ = [
     "MAX_EVENTS_PER_TRANSACTION",
     "PostgresCheckpointStore",
     "PostgresEventStore",
+    "PostgresPartitionLeaseStore",
     "PostgresPool",
     "PostgresSnapshotStore",
 ]

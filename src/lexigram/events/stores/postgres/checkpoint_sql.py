@@ -6,10 +6,15 @@ as aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
+from lexigram.events.stores.checkpoint_rows import (
+    checkpoint_from_row,
+    checkpoint_values,
+    parked_from_row,
+    parked_values,
+)
 
 __all__ = [
     "CheckpointStatements",
@@ -52,48 +57,10 @@ class CheckpointStatements:
 
 
 def checkpoint_arguments(checkpoint: Checkpoint) -> tuple[Any, ...]:
-    """The arguments of ``save_checkpoint`` for a checked checkpoint."""
-    return (
-        checkpoint.projection_name,
-        checkpoint.position,
-        checkpoint.updated_at,
-        checkpoint.state,
-        checkpoint.error,
-    )
+    """The arguments of ``save_checkpoint`` for a checked checkpoint (times as they are)."""
+    return checkpoint_values(checkpoint)
 
 
 def parked_arguments(parked: ParkedEvent) -> tuple[Any, ...]:
-    """The arguments of ``park`` for a checked parked event."""
-    return (
-        parked.projection_name,
-        parked.position,
-        parked.stream_id,
-        parked.version,
-        parked.event_type,
-        parked.error,
-        parked.attempts,
-        parked.parked_at,
-        parked.blocked_by,
-    )
-
-
-def checkpoint_from_row(row: Sequence[Any]) -> Checkpoint:
-    """A ``Checkpoint`` from a row of ``load_checkpoint`` or ``list_checkpoints``."""
-    name, position, updated_at, state, error = row
-    return Checkpoint(name, int(position), updated_at, state, error)
-
-
-def parked_from_row(row: Sequence[Any]) -> ParkedEvent:
-    """A ``ParkedEvent`` from a row of ``list_parked`` or ``list_parked_of``."""
-    name, position, stream_id, version, event_type, error, attempts, parked_at, blocked_by = row
-    return ParkedEvent(
-        projection_name=name,
-        stream_id=stream_id,
-        position=int(position),
-        version=int(version),
-        event_type=event_type,
-        error=error,
-        attempts=int(attempts),
-        parked_at=parked_at,
-        blocked_by=None if blocked_by is None else int(blocked_by),
-    )
+    """The arguments of ``park`` for a checked parked event (times as they are)."""
+    return parked_values(parked)

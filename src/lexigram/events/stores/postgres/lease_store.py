@@ -152,7 +152,7 @@ class _Statements:
         self.holds = f"""
             SELECT 1 FROM {leases}
             WHERE projection_name = $1 AND partition = $2 AND owner = $3 AND token = $4"""
-        self.holds_locked = self.holds + " FOR SHARE"
+        self.holds_locked = self.holds + " FOR KEY SHARE"
 
 
 def _lease(row: Sequence[Any]) -> PartitionLease:
@@ -175,10 +175,12 @@ class PostgresPartitionLeaseStore:
 
     Fencing: keep the leases in the checkpoint store's database (the same config). Then
     ``holds(lease, transaction)`` runs inside the projection's checkpoint transaction as
-    ``SELECT ... FOR SHARE`` on the lease row with the owner and token: a takeover (which
-    updates that row) cannot happen until the transaction ends, and a transaction whose lease
-    was taken over finds no row and is rolled back. A claim skips rows locked that way, so a
-    worker committing its last batch delays a takeover by one claim round at most.
+    ``SELECT ... FOR KEY SHARE`` on the lease row with the owner and token. A claim locks the
+    rows it takes ``FOR UPDATE SKIP LOCKED``, which that lock blocks: a takeover cannot happen
+    until the transaction ends (the claim skips the row, a worker committing its last batch
+    delays a takeover by one claim round at most), and a transaction whose lease was taken over
+    finds no row and is rolled back. The owner's own renewals (a plain ``UPDATE`` of non-key
+    columns) are not blocked by it.
     """
 
     def __init__(self, config: PostgresEventStoreConfig | None = None, provider: Any = None) -> None:
@@ -224,6 +226,16 @@ class PostgresPartitionLeaseStore:
         async with store_failures():
             return await self._link.migrate()
 
+    async def schema_version(self) -> int:
+        """The newest schema migration applied to the database, 0 when none."""
+        async with store_failures():
+            return await self._link.schema_version()
+
+    @property
+    def latest_schema_version(self) -> int:
+        """The schema version this code brings a database to."""
+        return self._link.migrator.latest
+
     @property
     def pool(self) -> PostgresPool:
         """The store's pool (shared with other stores when they were given the same one)."""
@@ -242,20 +254,23 @@ class PostgresPartitionLeaseStore:
         name, total, owner, ttl, wanted = checked_claim(name, total, owner, ttl, max_partitions)
         sql = self._sql
         action = f"claim partitions of '{name}' for '{owner}'"
-        async with store_failures(), self._link.connection(action, writing=True) as connection:
-            async with connection.transaction():
+        async with (
+            store_failures(),
+            self._link.connection(action, writing=True) as connection,
+            connection.transaction(),
+        ):
+            same, other, live_owner, live_total = await connection.fetchrow(sql.shape, name, total)
+            if other and live_owner is None:  # another partition count, no longer in use
+                await connection.execute(sql.drop_extra, name, total)
+                await connection.execute(sql.reshape, name, total)
                 same, other, live_owner, live_total = await connection.fetchrow(sql.shape, name, total)
-                if other and live_owner is None:  # another partition count, no longer in use
-                    await connection.execute(sql.drop_extra, name, total)
-                    await connection.execute(sql.reshape, name, total)
-                    same, other, live_owner, live_total = await connection.fetchrow(sql.shape, name, total)
-                if live_owner is not None:
-                    raise total_conflict(name, total, int(live_total), live_owner)
-                if same < total:
-                    await connection.execute(sql.seed, name, total)
-                await connection.execute(sql.join, name, owner, ttl)
-                await connection.execute(sql.claim, name, total, owner, ttl, wanted)
-                rows = await connection.fetch(sql.held, name, owner)
+            if live_owner is not None:
+                raise total_conflict(name, total, int(live_total), live_owner)
+            if same < total:
+                await connection.execute(sql.seed, name, total)
+            await connection.execute(sql.join, name, owner, ttl)
+            await connection.execute(sql.claim, name, total, owner, ttl, wanted)
+            rows = await connection.fetch(sql.held, name, owner)
         return [_lease(row) for row in rows]
 
     async def renew(self, leases: Sequence[PartitionLease], ttl: float) -> list[PartitionLease]:
@@ -267,22 +282,25 @@ class PostgresPartitionLeaseStore:
         renewed: list[PartitionLease] = []
         for (name, owner), group in groups.items():
             action = f"renew the leases of '{owner}' on '{name}'"
-            async with store_failures(), self._link.connection(action, writing=True) as connection:
-                async with connection.transaction():
-                    await connection.execute(self._sql.heartbeat, name, owner, seconds)
-                    rows = await connection.fetch(
-                        self._sql.renew,
-                        name,
-                        owner,
-                        [lease.partition for lease in group],
-                        [lease.token for lease in group],
-                        seconds,
-                    )
+            async with (
+                store_failures(),
+                self._link.connection(action, writing=True) as connection,
+                connection.transaction(),
+            ):
+                await connection.execute(self._sql.heartbeat, name, owner, seconds)
+                rows = await connection.fetch(
+                    self._sql.renew,
+                    name,
+                    owner,
+                    [lease.partition for lease in group],
+                    [lease.token for lease in group],
+                    seconds,
+                )
             renewed.extend(_lease(row) for row in rows)
         return sorted(renewed, key=lambda lease: (lease.projection_name, lease.partition))
 
     async def release(self, name: str, owner: str, partitions: Iterable[int] | None = None) -> None:
-        """Give up ``owner``'s leases on ``partitions`` at once (all of them, and leave the group, for None)."""
+        """Give up ``owner``'s leases on ``partitions`` at once (None: all, and leave the group)."""
         name, owner, chosen = checked_name(name), checked_owner(owner), checked_partitions(partitions)
         action = f"release the leases of '{owner}' on '{name}'"
         async with store_failures(), self._link.connection(action, writing=True) as connection:
@@ -317,13 +335,15 @@ class PostgresPartitionLeaseStore:
         """True while ``lease`` is still its owner's (same owner and token).
 
         In a ``PostgresCheckpointTransaction`` the check runs inside it, locking the lease row
-        (``FOR SHARE``) until the transaction ends; the lease table must then be in the checkpoint
-        store's database. Otherwise the check runs on a connection of its own.
+        against claims (``FOR KEY SHARE``) until the transaction ends; the lease table must then
+        be in the checkpoint store's database. Otherwise the check runs on a connection of its own.
         """
         arguments = (lease.projection_name, lease.partition, lease.owner, lease.token)
         if isinstance(transaction, PostgresCheckpointTransaction):
             return bool(await transaction.session.fetch(self._sql.holds_locked, *arguments))
-        action = f"check the lease of '{lease.owner}' on partition {lease.partition} of '{lease.projection_name}'"
+        action = (
+            f"check the lease of '{lease.owner}' on partition {lease.partition} of '{lease.projection_name}'"
+        )
         async with store_failures(), self._link.connection(action, writing=False) as connection:
             row = await connection.fetchrow(self._sql.holds, *arguments)
         return row is not None

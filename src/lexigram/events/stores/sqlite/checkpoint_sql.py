@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
+from lexigram.events.stores.checkpoint_rows import checkpoint_from_row as checkpoint_values_from_row
+from lexigram.events.stores.checkpoint_rows import checkpoint_values, parked_values
+from lexigram.events.stores.checkpoint_rows import parked_from_row as parked_values_from_row
 
 __all__ = ["CheckpointSql", "checkpoint_from_row", "checkpoint_row", "parked_from_row", "parked_row"]
 
@@ -64,48 +67,20 @@ class CheckpointSql:
 
 
 def checkpoint_row(checkpoint: Checkpoint) -> tuple[Any, ...]:
-    """The parameters of ``save_checkpoint`` for a checked checkpoint."""
-    return (
-        checkpoint.projection_name,
-        checkpoint.position,
-        checkpoint.updated_at.isoformat(),
-        checkpoint.state,
-        checkpoint.error,
-    )
+    """The parameters of ``save_checkpoint`` for a checked checkpoint (times as ISO text)."""
+    return checkpoint_values(checkpoint, datetime.isoformat)
+
+
+def parked_row(parked: ParkedEvent) -> tuple[Any, ...]:
+    """The parameters of ``park`` for a checked parked event (times as ISO text)."""
+    return parked_values(parked, datetime.isoformat)
 
 
 def checkpoint_from_row(row: tuple[Any, ...]) -> Checkpoint:
     """A ``Checkpoint`` from a row of ``load_checkpoint`` or ``list_checkpoints``."""
-    name, position, updated_at, state, error = row
-    return Checkpoint(name, position, datetime.fromisoformat(updated_at), state, error)
-
-
-def parked_row(parked: ParkedEvent) -> tuple[Any, ...]:
-    """The parameters of ``park`` for a checked parked event."""
-    return (
-        parked.projection_name,
-        parked.position,
-        parked.stream_id,
-        parked.version,
-        parked.event_type,
-        parked.error,
-        parked.attempts,
-        parked.parked_at.isoformat(),
-        parked.blocked_by,
-    )
+    return checkpoint_values_from_row(row, datetime.fromisoformat)
 
 
 def parked_from_row(row: tuple[Any, ...]) -> ParkedEvent:
     """A ``ParkedEvent`` from a row of ``list_parked`` or ``list_parked_of``."""
-    name, position, stream_id, version, event_type, error, attempts, parked_at, blocked_by = row
-    return ParkedEvent(
-        projection_name=name,
-        stream_id=stream_id,
-        position=position,
-        version=version,
-        event_type=event_type,
-        error=error,
-        attempts=attempts,
-        parked_at=datetime.fromisoformat(parked_at),
-        blocked_by=blocked_by,
-    )
+    return parked_values_from_row(row, datetime.fromisoformat)

@@ -222,8 +222,8 @@ class SqliteEventStore(AbstractEventStore):
         return Appended(current + count, stored)
 
     def _prepare_now(self, events: list[DomainEvent]) -> list[tuple[str, str, str, bytes]]:
-        encode = self._codec.encode
-        return [(str(e.event_id), e.event_type, e.occurred_at.isoformat(), encode(e)) for e in events]
+        encode_row = self._codec.encode_row
+        return [encode_row(e) for e in events]
 
     async def _prepare(self, events: list[DomainEvent]) -> list[tuple[str, str, str, bytes]]:
         prepared: list[tuple[str, str, str, bytes]] = []
