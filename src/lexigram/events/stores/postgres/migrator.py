@@ -93,7 +93,7 @@ class Migrator:
                             f"migration {migration.version} ({migration.description}) cannot run: {exc}. "
                             "A table or index with that name exists but was not created by this store; "
                             "choose other table names (events_table, snapshots_table, checkpoints_table, "
-                            "parked_table)"
+                            "parked_table, leases_table)"
                         ) from exc
                 await connection.execute(
                     f"INSERT INTO {self.table} (version, description) VALUES ($1, $2)",
