@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench.common import LEXIGRAM, RAW, Figure, clock, interleaved, make_events
+from bench.common import RAW, Figure, clock, interleaved, make_events
 from bench.context import BenchContext
-from bench.lineup import close_all, figures, open_all, side_factories
+from bench.lineup import close_all, open_all, rate_figures_with_typed, side_factories
 from bench.sides import Side
 
 NAME = "W6 catch-up"
@@ -57,19 +57,7 @@ async def _measure(context: BenchContext, backend: str, streams: int, per_stream
         await close_all(sides)
     typed = results.pop("typed")
     metric = f"{total:,} events, batch {BATCH}"
-    made = figures(NAME, backend, metric, "ev/s", results, lower_is_better=False)
-    made.extend(
-        figures(
-            NAME,
-            backend,
-            "vs raw + typed events",
-            "ev/s",
-            {LEXIGRAM: results[LEXIGRAM], RAW: typed},
-            lower_is_better=False,
-            extra={LEXIGRAM: {"note": "raw column: raw read + typed_event() per row"}},
-        )
-    )
-    return made
+    return rate_figures_with_typed(NAME, backend, metric, results, typed)
 
 
 def run(context: BenchContext) -> list[Figure]:
