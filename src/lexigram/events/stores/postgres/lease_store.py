@@ -35,8 +35,8 @@ from lexigram.events.stores.memory.lease_store import (
 from lexigram.events.stores.migrations import Migration, checked_migrations
 from lexigram.events.stores.postgres.checkpoint_transaction import PostgresCheckpointTransaction
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
+from lexigram.events.stores.postgres.linked_store import LinkedProjectionStore
 from lexigram.events.stores.postgres.migrator import Migrator
-from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.schema import quote
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def _lease(row: Sequence[Any]) -> PartitionLease:
     return PartitionLease(name, int(partition), int(total), owner, int(token), expires_at)
 
 
-class PostgresPartitionLeaseStore:
+class PostgresPartitionLeaseStore(LinkedProjectionStore):
     """Partition leases of consumer groups in PostgreSQL, shared by every worker process.
 
     Example::
@@ -210,36 +210,7 @@ class PostgresPartitionLeaseStore:
             Migrator(pool.driver, LEASE_MIGRATIONS, names, names["migrations"]),
         )
 
-    # --- lifecycle and schema ------------------------------------------------------------------
-
-    async def connect(self) -> None:
-        """Open the pool and, with ``auto_create_tables``, create or upgrade the tables. Idempotent."""
-        async with store_failures():
-            await self._link.connect()
-
-    async def close(self) -> None:
-        """Release the pool (closing it when the store opened it and is its last user). Idempotent."""
-        await self._link.close()
-
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        async with store_failures():
-            return await self._link.migrate()
-
-    async def schema_version(self) -> int:
-        """The newest schema migration applied to the database, 0 when none."""
-        async with store_failures():
-            return await self._link.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._link.migrator.latest
-
-    @property
-    def pool(self) -> PostgresPool:
-        """The store's pool (shared with other stores when they were given the same one)."""
-        return self._link.pool
+    # lifecycle and schema: connect, close, migrate, schema_version, pool (LinkedProjectionStore)
 
     # --- leases --------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from lexigram.events.stores.partitioning import Partition, stream_hash
 from lexigram.events.stores.serialization import EventCodec
 from lexigram.events.stores.sqlite.database import SqliteDatabase, reject_provider
 from lexigram.events.stores.sqlite.event_sql import EventSql
+from lexigram.events.stores.sqlite.lifecycle import SqliteStoreLifecycle
 from lexigram.events.stores.sqlite.schema import event_schema
 from lexigram.events.stores.stamping import stored_copy
 
@@ -44,7 +45,7 @@ compaction and ``delete_stream``, which may delete any number of rows)."""
 _CHUNK = 256
 
 
-class SqliteEventStore(AbstractEventStore):
+class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
     """An event store in a SQLite database file (WAL, ``synchronous=NORMAL`` by default).
 
     Example::
@@ -100,31 +101,7 @@ class SqliteEventStore(AbstractEventStore):
 
     # --- lifecycle and schema ------------------------------------------------------------------
 
-    @property
-    def database(self) -> str:
-        """The database file (or ``:memory:``) this store uses."""
-        return self.config.database
-
-    async def connect(self) -> None:
-        """Open the connection and create or upgrade the tables; idempotent."""
-        await self._db.connect()
-
-    async def migrate(self) -> list[int]:
-        """Apply the schema migrations the database lacks; return the versions applied now."""
-        return await self._db.migrate()
-
-    async def schema_version(self) -> int:
-        """The event store's schema version in the database (0: not initialised)."""
-        return await self._db.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._db.schema.latest
-
-    async def close(self) -> None:
-        """Close the connection; a later operation opens it again."""
-        await self._db.close()
+    # database, connect, migrate, schema_version, latest_schema_version, close: SqliteStoreLifecycle
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as instances of ``cls``."""

@@ -21,6 +21,7 @@ from lexigram.events.stores.serialization import dumps_json, loads_json
 from lexigram.events.stores.snapshot_base import AbstractSnapshotStore
 from lexigram.events.stores.snapshot_state import decode_state, encode_state
 from lexigram.events.stores.sqlite.database import SqliteDatabase, reject_provider
+from lexigram.events.stores.sqlite.lifecycle import SqliteStoreLifecycle
 from lexigram.events.stores.sqlite.schema import snapshot_schema
 
 __all__ = ["SqliteSnapshotStore"]
@@ -28,7 +29,7 @@ __all__ = ["SqliteSnapshotStore"]
 _FORMAT = "json"
 
 
-class SqliteSnapshotStore(AbstractSnapshotStore):
+class SqliteSnapshotStore(SqliteStoreLifecycle, AbstractSnapshotStore):
     """A snapshot store in a SQLite database file, keeping the newest versions of each aggregate.
 
     Example::
@@ -84,31 +85,7 @@ class SqliteSnapshotStore(AbstractSnapshotStore):
 
     # --- lifecycle and schema ------------------------------------------------------------------
 
-    @property
-    def database(self) -> str:
-        """The database file (or ``:memory:``) this store uses."""
-        return self.config.database
-
-    async def connect(self) -> None:
-        """Open the connection and create or upgrade the table; idempotent."""
-        await self._db.connect()
-
-    async def migrate(self) -> list[int]:
-        """Apply the schema migrations the database lacks; return the versions applied now."""
-        return await self._db.migrate()
-
-    async def schema_version(self) -> int:
-        """The snapshot store's schema version in the database (0: not initialised)."""
-        return await self._db.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._db.schema.latest
-
-    async def close(self) -> None:
-        """Close the connection; a later operation opens it again."""
-        await self._db.close()
+    # database, connect, migrate, schema_version, latest_schema_version, close: SqliteStoreLifecycle
 
     # --- primitives ----------------------------------------------------------------------------
 
