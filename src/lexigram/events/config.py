@@ -215,12 +215,27 @@ class SqliteConfig(_Section):
     """The projection checkpoints table (``SqliteCheckpointStore``)."""
     parked_table: str = "projection_parked"
     """The table of events projections parked (``SqliteCheckpointStore``)."""
+    outbox_table: str = "event_outbox"
+    """The transactional outbox: appended events waiting for the relay to publish them."""
+    idempotency_table: str = "idempotency_keys"
+    """Idempotency keys and inbox entries with their recorded results."""
+    dead_letters_table: str = "dead_letters"
+    """The event bus's durable dead letters."""
+    sagas_table: str = "sagas"
+    """Saga instances with their state and step history."""
     auto_create_tables: bool = True
     """Create the tables on ``connect()``."""
 
-    _check_tables = field_validator("events_table", "snapshots_table", "checkpoints_table", "parked_table")(
-        _check_table
-    )
+    _check_tables = field_validator(
+        "events_table",
+        "snapshots_table",
+        "checkpoints_table",
+        "parked_table",
+        "outbox_table",
+        "idempotency_table",
+        "dead_letters_table",
+        "sagas_table",
+    )(_check_table)
 
     @field_validator("synchronous")
     @classmethod
@@ -253,6 +268,14 @@ class PostgresEventStoreConfig(_Section):
     leases_table: str = "projection_leases"
     """The partition leases of consumer groups (``PostgresPartitionLeaseStore``; its members table
     is ``<leases_table>_members``)."""
+    outbox_table: str = "event_outbox"
+    """The transactional outbox: appended events waiting for the relay to publish them."""
+    idempotency_table: str = "idempotency_keys"
+    """Idempotency keys and inbox entries with their recorded results."""
+    dead_letters_table: str = "dead_letters"
+    """The event bus's durable dead letters."""
+    sagas_table: str = "sagas"
+    """Saga instances with their state and step history."""
     auto_create_tables: bool = True
     """Create the tables on ``connect()``."""
     notify_appends: bool = True
@@ -261,7 +284,15 @@ class PostgresEventStoreConfig(_Section):
     only when they poll."""
 
     _check_tables = field_validator(
-        "events_table", "snapshots_table", "checkpoints_table", "parked_table", "leases_table"
+        "events_table",
+        "snapshots_table",
+        "checkpoints_table",
+        "parked_table",
+        "leases_table",
+        "outbox_table",
+        "idempotency_table",
+        "dead_letters_table",
+        "sagas_table",
     )(_check_table)
 
     _check_dsn = field_validator("dsn", mode="before")(
