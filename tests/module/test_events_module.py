@@ -40,6 +40,7 @@ from lexigram.events import (
     PostgresEventStoreConfig,
     Query,
     QueryBusImpl,
+    RedisEventStoreConfig,
     command_handler,
     event_handler,
 )
@@ -215,7 +216,14 @@ async def test_stub_is_always_in_memory() -> None:
     [
         (EventsConfig(event_store_backend=EventStoreBackend.POSTGRES), "the 'postgres' section is missing"),
         (EventsConfig(event_store_backend=EventStoreBackend.SQLITE), "the 'sqlite' section is missing"),
-        (EventsConfig(outbox_enabled=True), "transactional outbox is not available in this version"),
+        (
+            EventsConfig(
+                event_store_backend=EventStoreBackend.REDIS,
+                redis=RedisEventStoreConfig(url="redis://127.0.0.1:1/0"),
+                outbox_enabled=True,
+            ),
+            "REDIS event store has no transactional outbox",
+        ),
     ],
 )
 async def test_a_config_this_version_cannot_run_fails_the_boot(config: EventsConfig, message: str) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "InMemoryEventStoreConfig",
     "MongoDBEventStoreConfig",
     "PostgresEventStoreConfig",
+    "OutboxConfig",
     "ProjectionsConfig",
     "QueryBusConfig",
     "RedisEventStoreConfig",
@@ -153,8 +154,8 @@ class SnapshotConfig(_Section):
     """Snapshots a store keeps per aggregate."""
 
 
-def _check_table(value: str) -> str:
-    if not _TABLE_NAME.match(value):
+def _check_table(value: str | None) -> str | None:
+    if value is not None and not _TABLE_NAME.match(value):
         raise ValueError(
             f"{value!r} is not a valid table name (letters, digits and underscores, 63 at most, "
             "not starting with a digit)"
@@ -215,8 +216,9 @@ class SqliteConfig(_Section):
     """The projection checkpoints table (``SqliteCheckpointStore``)."""
     parked_table: str = "projection_parked"
     """The table of events projections parked (``SqliteCheckpointStore``)."""
-    outbox_table: str = "event_outbox"
-    """The transactional outbox: appended events waiting for the relay to publish them."""
+    outbox_table: str | None = None
+    """The transactional outbox: appended events waiting for a relay to publish them
+    (None: ``<events_table>_outbox``)."""
     idempotency_table: str = "idempotency_keys"
     """Idempotency keys and inbox entries with their recorded results."""
     dead_letters_table: str = "dead_letters"
@@ -268,8 +270,9 @@ class PostgresEventStoreConfig(_Section):
     leases_table: str = "projection_leases"
     """The partition leases of consumer groups (``PostgresPartitionLeaseStore``; its members table
     is ``<leases_table>_members``)."""
-    outbox_table: str = "event_outbox"
-    """The transactional outbox: appended events waiting for the relay to publish them."""
+    outbox_table: str | None = None
+    """The transactional outbox: appended events waiting for a relay to publish them
+    (None: ``<events_table>_outbox``)."""
     idempotency_table: str = "idempotency_keys"
     """Idempotency keys and inbox entries with their recorded results."""
     dead_letters_table: str = "dead_letters"
@@ -363,6 +366,27 @@ class ProjectionsConfig(_Section):
     """Seconds a partition lease lasts without renewal; a dead worker's partitions move after it."""
 
 
+class OutboxConfig(_Section):
+    """How the outbox relay publishes (the ``events.outbox`` section; ``outbox_enabled`` turns it on)."""
+
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    """Outbox rows a relay claims and publishes per pass."""
+    max_attempts: int = Field(default=10, ge=1)
+    """Publication attempts of one event before it is parked (its stream waits behind it)."""
+    retry_backoff: float = Field(default=0.5, ge=0)
+    """Seconds before the first retry of a failed event; each further retry waits twice as long."""
+    max_backoff: float = Field(default=60.0, ge=0)
+    """The longest wait between retries."""
+    claim_ttl: float = Field(default=60.0, gt=0, lt=86_400)
+    """Seconds a relay's claim on rows lasts; a relay that died leaves them to others after it.
+    Keep it well above the time one batch takes to publish."""
+    publish_timeout: float = Field(default=30.0, gt=0)
+    """Seconds one publication, and the confirmation of a batch (the event bus running its
+    handlers), may take before it counts as failed."""
+    worker_id: str | None = None
+    """This relay's name in claims (None: host-pid-random)."""
+
+
 class EventsConfig(_Section):
     """Top-level configuration of the events subsystem (the ``events`` section)."""
 
@@ -384,7 +408,10 @@ class EventsConfig(_Section):
     outbox_enabled: bool = False
     """Record appended events in an outbox that a relay publishes (transactional outbox)."""
     outbox_poll_interval: float = Field(default=1.0, gt=0)
-    """Seconds between outbox relay polls."""
+    """Seconds between outbox relay polls (appends in this process, and on PostgreSQL in any
+    process, wake the relay at once)."""
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    """How the outbox relay claims, retries and parks."""
 
     def validate_backend_config(self) -> list[str]:
         """Return one message per problem with the selected backend; ``[]`` when it is usable."""

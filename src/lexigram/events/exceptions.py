@@ -15,6 +15,13 @@ from lexigram.contracts.exceptions import (
 )
 
 __all__ = [
+    "SagaConcurrencyError",
+    "SagaDefinitionError",
+    "SagaError",
+    "SagaExecutionError",
+    "SagaNotFoundError",
+    "SagaStoreError",
+    "SagaValidationError",
     "AggregateNotFoundError",
     "CheckpointStoreError",
     "CircuitOpenError",
@@ -22,6 +29,7 @@ __all__ = [
     "ConcurrencyError",
     "ConfigurationError",
     "DeadLetterNotFoundError",
+    "DeadLetterStoreError",
     "DomainError",
     "DuplicateHandlerError",
     "EventBusClosedError",
@@ -32,21 +40,34 @@ __all__ = [
     "EventStoreConnectionError",
     "EventStoreError",
     "HandlerNotFoundError",
+    "IdempotencyConflictError",
+    "IdempotencyInProgressError",
+    "IdempotencyResultError",
+    "IdempotencyStoreError",
     "InfrastructureError",
     "InvalidCheckpointError",
+    "InvalidIdempotencyKeyError",
     "InvalidMessageError",
     "InvalidOperationError",
     "LexigramError",
     "MessageValidationError",
+    "OutboxPublishError",
     "ProjectionBuildError",
     "ProjectionNotFoundError",
     "QueryExecutionError",
     "SchemaError",
     "SecurityError",
+    "SnapshotUnreadableError",
     "StreamNotFoundError",
     "StreamingError",
+    "SubjectForgottenError",
+    "SubjectKeyNotLoadedError",
     "ValidationError",
     "WebhookDeliveryError",
+    "EventVersionSkewError",
+    "SnapshotReplayError",
+    "UnknownEventTypeError",
+    "UpcastChainError",
 ]
 
 
@@ -309,3 +330,291 @@ class MessageValidationError(ValidationError):
         )
         self.message_type = message_type
         self.problems = list(problems)
+
+
+class OutboxPublishError(EventError):
+    """A relay could not publish an outbox event (the publisher refused it); the relay retries it.
+
+    ``position`` is the event's global position; ``__cause__`` holds the publisher's error.
+    """
+
+    code = "EVT-040"
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message, details={"position": position})
+        self.position = position
+
+
+class SubjectForgottenError(SecurityError):
+    """An event was written for a data subject whose key was destroyed (crypto-shredded).
+
+    The subject's data cannot be encrypted again under the forgotten key; ``alias`` and
+    ``subject`` name it.
+    """
+
+    code = "EVT-050"
+
+    def __init__(self, alias: str, subject: str) -> None:
+        super().__init__(
+            f"data subject {subject!r} of key alias {alias!r} was forgotten (its key is destroyed): "
+            "new events with its personal data cannot be written; use another subject id",
+            details={"alias": alias, "subject": subject},
+        )
+        self.alias = alias
+        self.subject = subject
+
+
+class SubjectKeyNotLoadedError(SecurityError):
+    """An event needs the data key of a subject that the serializer has not loaded yet.
+
+    Call ``await serializer.prepare(events)`` before writing, or ``await serializer.load_keys()``
+    before reading (``SubjectKeyedEventStore`` does both for you).
+    """
+
+    code = "EVT-051"
+
+    def __init__(self, alias: str, subject: str, *, writing: bool) -> None:
+        hint = (
+            "await serializer.prepare(events) before appending"
+            if writing
+            else "await serializer.load_keys() (or load_keys(subjects=[...])) before reading"
+        )
+        super().__init__(
+            f"the data key of subject {subject!r} (key alias {alias!r}) is not loaded: {hint}, or wrap "
+            "the store in SubjectKeyedEventStore, which does it for you",
+            details={"alias": alias, "subject": subject},
+        )
+        self.alias = alias
+        self.subject = subject
+
+
+class SnapshotUnreadableError(EventLoadError):
+    """A stored snapshot cannot be decrypted or decoded; rebuild the aggregate from its events.
+
+    Raised by ``EncryptedSnapshotStore`` for a snapshot whose key is missing or wrong or whose
+    ciphertext was altered; the repository can ignore the snapshot and replay the events.
+    """
+
+    code = "EVT-052"
+
+    def __init__(self, message: str, *, aggregate_id: str, version: int | None = None) -> None:
+        super().__init__(message, details={"aggregate_id": aggregate_id, "version": version})
+        self.aggregate_id = aggregate_id
+        self.version = version
+
+
+class IdempotencyConflictError(EventError):
+    """An idempotency key was used again with a different input (another command payload).
+
+    Like a payment API's idempotency keys: a key names one piece of work; reusing it for other
+    work is a client bug. Use a new key for new work.
+    """
+
+    code = "EVT-060"
+
+    def __init__(self, key: str, message_type: str) -> None:
+        super().__init__(
+            f"the idempotency key {key!r} was already used for a different {message_type} (another "
+            "payload); a key names exactly one piece of work: send a new key for new work",
+            details={"key": key, "message_type": message_type},
+        )
+        self.key = key
+        self.message_type = message_type
+
+
+class IdempotencyInProgressError(EventError):
+    """Work under an idempotency key was still running when the caller stopped waiting for it.
+
+    Nothing was run a second time; retry later to get the result of the first run.
+    """
+
+    code = "EVT-061"
+
+    def __init__(self, key: str, waited_seconds: float) -> None:
+        super().__init__(
+            f"the work under idempotency key {key!r} is still running after waiting {waited_seconds:.3g}s "
+            "for it; retry later to get its result (raise wait_timeout to wait longer)",
+            details={"key": key, "waited_seconds": waited_seconds},
+        )
+        self.key = key
+        self.waited_seconds = waited_seconds
+
+
+class IdempotencyResultError(ValidationError, TypeError):
+    """A handler's result cannot be recorded as JSON for later callers, or a record cannot be read.
+
+    Return ``None``, JSON values, messages or dataclasses of such values from idempotent
+    handlers. The claim is released, so nothing is recorded.
+    """
+
+    code = "EVT-062"
+
+
+class IdempotencyStoreError(InfrastructureError):
+    """An idempotency store (or an inbox transaction) failed; ``__cause__`` holds the driver's error."""
+
+    code = "EVT-063"
+
+
+class InvalidIdempotencyKeyError(ValidationError, TypeError):
+    """An idempotency key, consumer name or time limit was rejected before any work was done."""
+
+    code = "EVT-064"
+
+
+class DeadLetterStoreError(InfrastructureError):
+    """A durable dead-letter store failed, or an event could not be serialized into it."""
+
+    code = "EVT-065"
+
+
+class SagaError(EventError):
+    """Base class of the saga errors (``lexigram.events.sagas``)."""
+
+    code = "EVT-080"
+
+
+class SagaDefinitionError(SagaError, TypeError):
+    """A saga class is declared wrongly (no steps, a bad compensation, retries or timeout).
+
+    Raised when the class is defined or registered, never halfway through a saga.
+    """
+
+    code = "EVT-081"
+
+
+class SagaNotFoundError(SagaError, LookupError):
+    """No saga instance has the requested id, or no saga class is registered under a name."""
+
+    code = "EVT-082"
+
+
+class SagaConcurrencyError(SagaError):
+    """A saga instance changed since it was read (another manager advanced or claimed it).
+
+    Also raised when creating an instance whose id, or whose saga type and correlation key, is
+    taken. Reload the instance before trying again.
+    """
+
+    code = "EVT-083"
+
+    def __init__(
+        self,
+        saga_id: str,
+        message: str,
+        expected_version: int | None = None,
+        actual_version: int | None = None,
+    ) -> None:
+        details = {"saga_id": saga_id, "expected_version": expected_version, "actual_version": actual_version}
+        super().__init__(message, details=details)
+        self.saga_id = saga_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class SagaExecutionError(SagaError):
+    """Event-driven sagas failed to handle an event; ``failures`` maps each saga name to its error."""
+
+    code = "EVT-084"
+
+    def __init__(self, event_type: str, failures: dict[str, BaseException]) -> None:
+        listed = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failures.items())
+        super().__init__(
+            f"{len(failures)} saga(s) failed to handle {event_type} ({listed}); the other sagas handled "
+            "it, and the failed ones see it again when it is processed again",
+            details={"event_type": event_type, "sagas": sorted(failures)},
+        )
+        self.event_type = event_type
+        self.failures = dict(failures)
+
+
+class SagaStoreError(InfrastructureError):
+    """A saga store failed: its database could not be reached or refused a statement."""
+
+    code = "EVT-085"
+
+
+class SagaValidationError(ValidationError, TypeError):
+    """A saga store or manager was given a bad argument (a record, an id, data that is not JSON).
+
+    Both a ``ValueError`` and a ``TypeError``, like ``InvalidCheckpointError``.
+    """
+
+    code = "EVT-086"
+
+
+class UpcastChainError(SchemaError):
+    """Upcasters or downcasters are registered wrongly, or a chain misses a link.
+
+    Raised when an upcaster is registered (a bad version pair, a duplicate, a version beyond the
+    event's current one), by ``SchemaEvolution.verify()``, and when an event of an older version is
+    read and no chain of upcasters leads from its version to the current one. ``event_type`` names
+    the event type.
+    """
+
+    code = "EVT-090"
+
+    def __init__(self, message: str, *, event_type: str | None = None) -> None:
+        super().__init__(message, details={"event_type": event_type})
+        self.event_type = event_type
+
+
+class UnknownEventTypeError(EventLoadError):
+    """A stored event's type has no event class in this process.
+
+    Import the module that defines it, register it with ``store.register_event_type``, or read
+    the log through ``VersionAwareSubscription`` (or inside ``reading_version_skew()``) to get an
+    ``UnknownEvent`` record instead. ``position`` is the event's global position.
+    """
+
+    code = "EVT-091"
+
+    def __init__(self, message: str, *, event_type: object, position: int | None = None) -> None:
+        super().__init__(message, details={"event_type": event_type, "position": position})
+        self.event_type = event_type
+        self.position = position
+
+
+class EventVersionSkewError(EventLoadError):
+    """A stored event has a newer schema version than this process knows.
+
+    A newer service wrote it. Deploy the reader with the newer event class, or read the log
+    through ``VersionAwareSubscription`` (or inside ``reading_version_skew()``) to get an
+    ``UnknownEvent`` record instead.
+    """
+
+    code = "EVT-092"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event_type: str,
+        stored_version: int,
+        known_version: int,
+        position: int | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            details={
+                "event_type": event_type,
+                "stored_version": stored_version,
+                "known_version": known_version,
+                "position": position,
+            },
+        )
+        self.event_type = event_type
+        self.stored_version = stored_version
+        self.known_version = known_version
+        self.position = position
+
+
+class SnapshotReplayError(EventLoadError):
+    """An aggregate's snapshot cannot be used and its events cannot replace it.
+
+    The snapshot is unreadable or was taken for an older state schema, and the stream was
+    compacted, so replaying the remaining events would build a wrong state. Restore the
+    aggregate's state class (or its events) and load it again.
+    """
+
+    code = "EVT-093"

@@ -7,7 +7,9 @@ It is a thin orchestrator over sub-providers, each with one job:
 * ``HandlerSubProvider`` gathers the handlers and wires them to the buses.
 
 They register in that order, boot in that order and shut down in reverse, so the event bus is
-drained before the stores close. ``ProjectionSubProvider`` comes last: projections start once
+drained before the stores close. ``OutboxSubProvider`` runs the outbox relay (when
+``outbox_enabled``) after the handlers, and stops it before the bus drains.
+``ProjectionSubProvider`` comes last: projections start once
 everything else runs and stop first. The saga manager will join the same way; a part only has to
 satisfy ``EventsSubProvider`` and be added in ``_build_parts``.
 """
@@ -26,6 +28,7 @@ from lexigram.di.provider import Provider, ProviderPriority
 from lexigram.events.config import EventsConfig
 from lexigram.events.di.buses import BusSubProvider
 from lexigram.events.di.handlers import HandlerSubProvider
+from lexigram.events.di.outbox import OUTBOX_BACKENDS, OutboxSubProvider
 from lexigram.events.di.projections import ProjectionSubProvider
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.di.sub_provider import EventsSubProvider
@@ -47,10 +50,11 @@ def check_config(config: EventsConfig) -> None:
     problems = config.validate_backend_config()
     if problems:
         raise ConfigurationError("invalid events config: " + "; ".join(problems))
-    if config.outbox_enabled:
+    if config.outbox_enabled and config.event_store_backend not in OUTBOX_BACKENDS:
         raise ConfigurationError(
-            "outbox_enabled is set, but the transactional outbox is not available in this version; "
-            "set outbox_enabled to false (the repository then publishes events after each append)"
+            f"outbox_enabled is set, but the {config.event_store_backend.name} event store has no "
+            "transactional outbox; use the MEMORY, SQLITE or POSTGRES backend, or set outbox_enabled "
+            "to false (the repository then publishes events after each append)"
         )
 
 
@@ -105,6 +109,7 @@ class EventsProvider(Provider):
             stores,
             BusSubProvider(self._config),
             HandlerSubProvider(self._handler_modules),
+            OutboxSubProvider(self._config, stores),
             ProjectionSubProvider(self._config, stores),
         )
 

@@ -40,7 +40,9 @@ StoreFactory = Callable[[EventsConfig], StorePair]
 
 def _memory_stores(config: EventsConfig) -> StorePair:
     return StorePair(
-        InMemoryEventStore(max_events_per_stream=config.memory.max_events_per_stream),
+        InMemoryEventStore(
+            max_events_per_stream=config.memory.max_events_per_stream, outbox=config.outbox_enabled
+        ),
         InMemorySnapshotStore(max_snapshots_per_aggregate=config.snapshots.max_snapshots_per_aggregate),
     )
 

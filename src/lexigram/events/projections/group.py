@@ -30,9 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -49,6 +46,7 @@ from lexigram.events.projections.registration import RegisteredProjection
 from lexigram.events.projections.runner import ProjectionRunner
 from lexigram.events.projections.units import Guard, PartitionLeaseLost, UnitApplier, checkpoint_name
 from lexigram.events.types import ProjectionState
+from lexigram.events.workers import default_worker_id
 
 __all__ = ["GroupMember", "default_worker_id", "fair_share"]
 
@@ -58,11 +56,6 @@ T = TypeVar("T")
 
 _MINIMUM_WAIT = 0.05
 """Seconds a store call gets at least, even when a lease deadline is closer than that."""
-
-
-def default_worker_id() -> str:
-    """``hostname-pid-random``: unique per process, readable in lease tables and logs."""
-    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def fair_share(total: int, members: list[str], member: str) -> int:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
@@ -98,7 +98,7 @@ class AbstractEventStore(ABC):
     leaves publishing to it.
     """
 
-    publishes_appended_events: ClassVar[bool] = False
+    publishes_appended_events: bool = False
 
     def __init__(self, schema_evolution: Any = None) -> None:
         self.schema_evolution = schema_evolution

@@ -14,10 +14,12 @@ from heapq import merge
 from typing import Any, Self
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
+from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import InMemoryEventStoreConfig
 from lexigram.events.stores.arguments import ReadRange
 from lexigram.events.stores.base import AbstractEventStore, Appended, ensure_expected_version
+from lexigram.events.stores.memory.outbox_store import InMemoryOutboxStore
 from lexigram.events.stores.memory.streams import MemoryStream
 from lexigram.events.stores.partitioning import Partition
 from lexigram.events.stores.stamping import stored_copy
@@ -54,7 +56,9 @@ class InMemoryEventStore(AbstractEventStore):
     never an older serialised form, so it has nothing to upcast and does not use it.
     """
 
-    def __init__(self, schema_evolution: Any = None, max_events_per_stream: int = 10_000) -> None:
+    def __init__(
+        self, schema_evolution: Any = None, max_events_per_stream: int = 10_000, *, outbox: bool = False
+    ) -> None:
         super().__init__(schema_evolution)
         if isinstance(max_events_per_stream, bool) or not isinstance(max_events_per_stream, int):
             raise ValueError(f"max_events_per_stream must be an integer, got {max_events_per_stream!r}")
@@ -71,11 +75,25 @@ class InMemoryEventStore(AbstractEventStore):
         self._log_streams: list[str] = []  # the stream id of each position
         self._log_versions: list[int] = []  # the stream version of each position
         self._positions_by_type: dict[str, list[int]] = {}
+        self._outbox = InMemoryOutboxStore() if outbox else None
+        self.publishes_appended_events = outbox
 
     @classmethod
-    def from_config(cls, config: InMemoryEventStoreConfig, schema_evolution: Any = None) -> Self:
+    def from_config(
+        cls, config: InMemoryEventStoreConfig, schema_evolution: Any = None, *, outbox: bool = False
+    ) -> Self:
         """Build a store from the ``memory`` section of ``EventsConfig``."""
-        return cls(schema_evolution, max_events_per_stream=config.max_events_per_stream)
+        return cls(schema_evolution, max_events_per_stream=config.max_events_per_stream, outbox=outbox)
+
+    @property
+    def outbox(self) -> InMemoryOutboxStore:
+        """The store's outbox, for relays; ``ConfigurationError`` without ``outbox=True``."""
+        if self._outbox is None:
+            raise ConfigurationError(
+                "this InMemoryEventStore has no outbox; create it with InMemoryEventStore(outbox=True) "
+                "(or set events.outbox_enabled) so appends record their events for a relay"
+            )
+        return self._outbox
 
     # --- synchronous helpers -------------------------------------------------------------------
 
@@ -96,6 +114,8 @@ class InMemoryEventStore(AbstractEventStore):
         self._log_versions.clear()
         self._positions_by_type.clear()
         self.evicted_event_count = 0
+        if self._outbox is not None:
+            self._outbox.clear()
 
     # --- primitives ----------------------------------------------------------------------------
 
@@ -124,6 +144,8 @@ class InMemoryEventStore(AbstractEventStore):
                 stream.aggregate_type = event.aggregate_type
         stream.events.extend(stored)
         stream.version = version + len(stored)
+        if self._outbox is not None:
+            self._outbox.record(stored, stream_id, position + 1, version + 1)
         if self.max_events_per_stream and len(stream.events) > self.max_events_per_stream:
             self._evict(stream, len(stream.events) - self.max_events_per_stream)
         return Appended(stream.version, stored)

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
+from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import PostgresEventStoreConfig
 from lexigram.events.stores.arguments import ReadRange, check_expected_version, events_to_append, stream_key
@@ -20,6 +21,8 @@ from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.listening import PoolListenerConnections, PostgresAppendSignal
 from lexigram.events.stores.postgres.migrator import Migrator
 from lexigram.events.stores.postgres.notifications import AppendNotifier
+from lexigram.events.stores.postgres.outbox_sql import OutboxStatements
+from lexigram.events.stores.postgres.outbox_store import PostgresOutboxStore
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.schema import EVENT_MIGRATIONS, EventTables
 from lexigram.events.stores.postgres.statements import EventStatements
@@ -50,6 +53,10 @@ class PostgresEventStore(AbstractEventStore):
     the tables (``events_table``, ``<events_table>_streams`` and ``<events_table>_schema_migrations``);
     ``migrate()`` does it explicitly and ``schema_version()`` reports it.
 
+    With ``outbox=True`` the append statement also writes one row per event to ``outbox_table``,
+    so the outbox commits with the events (also inside your transaction with ``append_on``); an
+    ``OutboxRelay`` over ``store.outbox`` publishes them.
+
     Guarantees: the version check happens in the database, in the statement that writes, so
     concurrent appends never duplicate or lose a version; an append is one round trip whatever the
     batch size. Global positions start at 1 and strictly increase but have gaps (they are built from
@@ -74,11 +81,12 @@ class PostgresEventStore(AbstractEventStore):
         event_serializer: Any = None,
         *,
         schema_evolution: Any = None,
+        outbox: bool = False,
     ) -> None:
         super().__init__(schema_evolution)
         self.config = config if config is not None else PostgresEventStoreConfig()
-        self.tables = EventTables.named(self.config.events_table)
-        self._sql = EventStatements.render(self.tables)
+        self.tables = EventTables.named(self.config.events_table, self.config.outbox_table)
+        self._sql = EventStatements.render(self.tables, outbox=outbox)
         self._codec = EventCodec(event_serializer, schema_evolution)
         pool = pool_for(self.config, provider)
         self._appender = Appender(
@@ -90,6 +98,12 @@ class PostgresEventStore(AbstractEventStore):
             pool,
             Migrator(pool.driver, EVENT_MIGRATIONS, self.tables.names, self.tables.migrations),
         )
+        self._outbox = (
+            PostgresOutboxStore(self._link, OutboxStatements.render(self.tables), self._codec.decode)
+            if outbox
+            else None
+        )
+        self.publishes_appended_events = outbox
         token = uuid.uuid4().hex  # tells this store's notifications apart from other stores'
         table, quoted = self.config.events_table, self.tables.events
         self._notifier = (
@@ -145,6 +159,16 @@ class PostgresEventStore(AbstractEventStore):
     def pool(self) -> PostgresPool:
         """The store's pool: borrow a connection for ``append_on`` inside your own transaction."""
         return self._link.pool
+
+    @property
+    def outbox(self) -> PostgresOutboxStore:
+        """The store's transactional outbox, for relays; ``ConfigurationError`` without ``outbox=True``."""
+        if self._outbox is None:
+            raise ConfigurationError(
+                "this PostgresEventStore has no outbox; open it with PostgresEventStore(..., outbox=True) "
+                "(or set events.outbox_enabled) so appends record their events for a relay"
+            )
+        return self._outbox
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as ``cls`` (takes precedence over the global registry)."""

@@ -66,10 +66,18 @@ class EventTables:
     names: dict[str, str]
 
     @classmethod
-    def named(cls, events_table: str) -> EventTables:
-        """The names derived from ``events_table``."""
+    def named(cls, events_table: str, outbox_table: str | None = None) -> EventTables:
+        """The names derived from ``events_table``; the outbox's (default ``<events_table>_outbox``)."""
         _check_length("events_table", events_table)
+        outbox = outbox_table or f"{events_table}_outbox"
+        if len(outbox) + len("_by_stream") > _IDENTIFIER_LIMIT:
+            raise ConfigurationError(
+                f"outbox_table={outbox!r} is too long: its index is named '{outbox}_by_stream', and "
+                f"PostgreSQL names hold {_IDENTIFIER_LIMIT} characters at most"
+            )
         names = {
+            "outbox": quote(outbox),
+            "outbox_stream_index": quote(f"{outbox}_by_stream"),
             "events": quote(events_table),
             "streams": quote(f"{events_table}_streams"),
             "migrations": quote(f"{events_table}_schema_migrations"),
@@ -151,6 +159,25 @@ EVENT_MIGRATIONS = checked_migrations(
                 )
                 """,
                 "CREATE INDEX {type_index} ON {events} (event_type, position)",
+            ),
+        ),
+        Migration(
+            2,
+            "the transactional outbox: appended events waiting to be published",
+            (
+                """
+                CREATE TABLE {outbox} (
+                    position        bigint      PRIMARY KEY,
+                    stream_id       text        NOT NULL,
+                    attempts        integer     NOT NULL DEFAULT 0,
+                    available_at    timestamptz NOT NULL DEFAULT '-infinity',
+                    claimed_by      text,
+                    claimed_until   timestamptz NOT NULL DEFAULT '-infinity',
+                    last_error      text,
+                    parked_at       timestamptz
+                )
+                """,
+                "CREATE INDEX {outbox_stream_index} ON {outbox} (stream_id, position)",
             ),
         ),
     ]

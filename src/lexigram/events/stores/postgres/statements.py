@@ -65,13 +65,23 @@ _SPAN = 1 << ORDINAL_BITS
 _HORIZON = f"(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {ORDINAL_BITS})"
 
 
-def _append(tables: EventTables, lock_seed: int | None, stream_cte: str) -> str:
+def _append(tables: EventTables, lock_seed: int | None, stream_cte: str, outbox: bool) -> str:
     """An append: ``stream_cte`` checks and moves the version, then the events are inserted.
 
     ``head`` (this transaction's base and its last position so far) is where the transaction id
     is obtained. It is ``MATERIALIZED`` and used only through columns or scalar subqueries, so it
     runs when first needed, never at planning time, and (with ``lock_seed``) after the lock.
+    With ``outbox``, the same statement records one outbox row per event.
     """
+    outboxed = (
+        f""", outboxed AS (
+    INSERT INTO {tables.names["outbox"]} (position, stream_id)
+    SELECT stream.last_position - $2::bigint + o.ordinal, $1::text
+      FROM stream, generate_series(1, $2::bigint) AS o(ordinal)
+)"""
+        if outbox
+        else ""
+    )
     if lock_seed is None:
         tx = f"SELECT pg_current_xact_id()::text::bigint << {ORDINAL_BITS} AS base"
         locked = ""
@@ -97,13 +107,13 @@ WITH {locked}tx AS MATERIALIZED (
     SELECT stream.last_position - $2::bigint + e.ordinal, $1::text, stream.version - $2::bigint + e.ordinal,
            $3::bigint, e.event_type, e.payload::json
       FROM stream, unnest($5::text[], $6::text[]) WITH ORDINALITY AS e(event_type, payload, ordinal)
-)
+){outboxed}
 SELECT (SELECT version FROM stream), (SELECT last_position FROM stream) - $2::bigint,
        (SELECT version FROM {tables.streams} WHERE stream_id = $1::text)
 """
 
 
-def _append_any(tables: EventTables, lock_seed: int) -> str:
+def _append_any(tables: EventTables, lock_seed: int, outbox: bool) -> str:
     """Any version: the stream lock comes first, so every waiter succeeds with a later transaction id."""
     stream = f"""
     INSERT INTO {tables.streams} AS s (stream_id, version, last_position, stream_hash, aggregate_type)
@@ -114,20 +124,20 @@ def _append_any(tables: EventTables, lock_seed: int) -> str:
            aggregate_type = COALESCE(s.aggregate_type, EXCLUDED.aggregate_type),
            updated_at = now()
      WHERE s.last_position <= EXCLUDED.last_position - EXCLUDED.version"""
-    return _append(tables, lock_seed, stream)
+    return _append(tables, lock_seed, stream, outbox)
 
 
-def _append_new(tables: EventTables) -> str:
+def _append_new(tables: EventTables, outbox: bool) -> str:
     """A new stream: no lock (only one creator can win); no transaction id when the stream exists."""
     stream = f"""
     INSERT INTO {tables.streams} AS s (stream_id, version, last_position, stream_hash, aggregate_type)
     SELECT $1::text, $2::bigint, (SELECT position FROM head) + $2::bigint, $3::bigint, $4::text
      WHERE NOT EXISTS (SELECT 1 FROM {tables.streams} WHERE stream_id = $1::text)
     ON CONFLICT (stream_id) DO NOTHING"""
-    return _append(tables, None, stream)
+    return _append(tables, None, stream, outbox)
 
 
-def _append_exact(tables: EventTables) -> str:
+def _append_exact(tables: EventTables, outbox: bool) -> str:
     """An exact version: no lock, and the transaction id is taken only once the version matches.
 
     A loser therefore fails as fast as a plain ``UPDATE ... WHERE version = $n`` and holds nothing
@@ -142,7 +152,7 @@ def _append_exact(tables: EventTables) -> str:
            updated_at = now()
      WHERE s.stream_id = $1::text
        AND CASE WHEN s.version = $7::bigint THEN s.last_position <= (SELECT position FROM head) END"""
-    return _append(tables, None, stream)
+    return _append(tables, None, stream, outbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,17 +182,17 @@ class EventStatements:
     delete_stream_events: str
 
     @classmethod
-    def render(cls, tables: EventTables) -> EventStatements:
-        """Render the statements for ``tables``."""
+    def render(cls, tables: EventTables, *, outbox: bool = False) -> EventStatements:
+        """Render the statements for ``tables``; with ``outbox``, appends also write outbox rows."""
         events, streams = tables.events, tables.streams
         lock_seed = zlib.crc32(events.encode())
         columns = "position, version, payload::text"
         enveloped = f"{columns}, stream_id"
         return cls(
             lock_seed=lock_seed,
-            append_any=_append_any(tables, lock_seed),
-            append_new=_append_new(tables),
-            append_exact=_append_exact(tables),
+            append_any=_append_any(tables, lock_seed, outbox),
+            append_new=_append_new(tables, outbox),
+            append_exact=_append_exact(tables, outbox),
             append_diagnosis=f"""
                 SELECT (SELECT version FROM {streams} WHERE stream_id = $1),
                        (SELECT last_position FROM {streams} WHERE stream_id = $1),

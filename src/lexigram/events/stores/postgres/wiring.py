@@ -23,7 +23,7 @@ def postgres_stores(config: EventsConfig) -> tuple[PostgresEventStore, PostgresS
         raise ConfigurationError("event_store_backend is POSTGRES but the 'postgres' section is missing")
     pool = PostgresPool(section)
     return (
-        PostgresEventStore(config=section, provider=pool),
+        PostgresEventStore(config=section, provider=pool, outbox=config.outbox_enabled),
         PostgresSnapshotStore(
             config=section,
             provider=pool,

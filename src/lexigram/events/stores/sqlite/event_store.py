@@ -24,6 +24,7 @@ from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.events.stores import EventSerializerProtocol
+from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import SqliteConfig
 from lexigram.events.stores.arguments import ReadRange, stream_key
@@ -34,6 +35,8 @@ from lexigram.events.stores.serialization import EventCodec
 from lexigram.events.stores.sqlite.database import SqliteDatabase, reject_provider
 from lexigram.events.stores.sqlite.event_sql import EventSql
 from lexigram.events.stores.sqlite.lifecycle import SqliteStoreLifecycle
+from lexigram.events.stores.sqlite.outbox_sql import OutboxSql
+from lexigram.events.stores.sqlite.outbox_store import SqliteOutboxStore
 from lexigram.events.stores.sqlite.schema import event_schema
 from lexigram.events.stores.stamping import stored_copy
 
@@ -66,6 +69,9 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
 
     ``provider`` is accepted for signature compatibility and must be None: the store always opens
     its own connection from ``config.database``.
+
+    With ``outbox=True`` every append also records its events in the outbox table
+    (``outbox_table``) in the same transaction, for an ``OutboxRelay`` to publish (``store.outbox``).
     """
 
     def __init__(
@@ -75,17 +81,22 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
         event_serializer: EventSerializerProtocol | None = None,
         *,
         schema_evolution: Any = None,
+        outbox: bool = False,
     ) -> None:
         super().__init__(schema_evolution)
         reject_provider(provider, "SqliteEventStore")
         if config is not None and not isinstance(config, SqliteConfig):
             raise TypeError(f"config must be a SqliteConfig, got {type(config).__name__}")
         self.config = config if config is not None else SqliteConfig()
-        schema = event_schema(self.config.events_table)
+        schema = event_schema(self.config.events_table, self.config.outbox_table)
         self._db = SqliteDatabase(self.config, schema, "event store")
         self._sql = EventSql(schema.names["events"], schema.names["streams"])
         self._codec = EventCodec(event_serializer, schema_evolution)
         decode = self._codec.decode
+        outbox_sql = OutboxSql(schema.names["events"], schema.names["outbox"])
+        self._outbox = SqliteOutboxStore(self._db, outbox_sql, decode) if outbox else None
+        self._outbox_sql = outbox_sql if outbox else None
+        self.publishes_appended_events = outbox
 
         def decode_rows(rows: list[Any]) -> list[Any]:
             return [decode(data, position, version) for position, version, data in rows]
@@ -106,6 +117,16 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as instances of ``cls``."""
         self._codec.register_event_type(name, cls)
+
+    @property
+    def outbox(self) -> SqliteOutboxStore:
+        """The store's transactional outbox, for relays; ``ConfigurationError`` without ``outbox=True``."""
+        if self._outbox is None:
+            raise ConfigurationError(
+                "this SqliteEventStore has no outbox; open it with SqliteEventStore(..., outbox=True) "
+                "(or set events.outbox_enabled) so appends record their events for a relay"
+            )
+        return self._outbox
 
     # --- extra operations ----------------------------------------------------------------------
 
@@ -163,6 +184,7 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
         hashed = stream_hash(stream_id)
         aggregate_type = next((e.aggregate_type for e in events if e.aggregate_type is not None), None)
         sql = self._sql
+        outbox = self._outbox_sql
 
         def append(connection: sqlite3.Connection) -> tuple[int, int]:
             row = connection.execute(sql.stream_version, (stream_id,)).fetchone()
@@ -187,6 +209,11 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
                     ],
                 )
                 last = connection.execute(sql.last_position).fetchone()[0]
+            if outbox is not None:
+                if count == 1:
+                    connection.execute(outbox.record_one, (last, stream_id))
+                else:
+                    connection.execute(outbox.record_range, (last - count + 1, last))
             return current, last
 
         pages = 4 + size // self._db.page_size + count // 8

@@ -59,9 +59,27 @@ EVENT_MIGRATIONS: Sequence[Migration] = checked_migrations(
                 'CREATE INDEX "{events}_by_type" ON "{events}" (event_type, position)',
             ),
         ),
+        Migration(
+            version=2,
+            description="the transactional outbox: appended events waiting to be published",
+            statements=(
+                """CREATE TABLE "{outbox}" (
+                    position INTEGER NOT NULL PRIMARY KEY,
+                    stream_id TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    available_at REAL NOT NULL DEFAULT 0,
+                    claimed_by TEXT,
+                    claimed_until REAL NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    parked_at TEXT
+                )""",
+                'CREATE INDEX "{outbox}_by_stream" ON "{outbox}" (stream_id, position)',
+            ),
+        ),
     ]
 )
-"""The event store's schema, oldest first."""
+"""The event store's schema, oldest first. The outbox table is always created; rows are written
+only by a store opened with ``outbox=True``."""
 
 SNAPSHOT_MIGRATIONS: Sequence[Migration] = checked_migrations(
     [
@@ -131,9 +149,10 @@ class Schema:
         return self.migrations[-1].version if self.migrations else 0
 
 
-def event_schema(events_table: str) -> Schema:
-    """The event store's schema for a configured ``events_table``."""
-    names = {"events": events_table, "streams": f"{events_table}_streams"}
+def event_schema(events_table: str, outbox_table: str | None = None) -> Schema:
+    """The event store's schema for ``events_table`` and ``outbox_table`` (``<events_table>_outbox``)."""
+    outbox = outbox_table or f"{events_table}_outbox"
+    names = {"events": events_table, "streams": f"{events_table}_streams", "outbox": outbox}
     return Schema(f"{events_table}_schema_migrations", EVENT_MIGRATIONS, names)
 
 
@@ -190,7 +209,7 @@ def apply_pending(connection: sqlite3.Connection, schema: Schema, database: str)
                     f"migration {migration.version} ({migration.description}) cannot run on {database}: "
                     f"{exc}. A table with that name exists but was not created by this store; choose "
                     "other table names in the sqlite config (events_table, snapshots_table, "
-                    "checkpoints_table, parked_table)"
+                    "checkpoints_table, parked_table, outbox_table, ...)"
                 ) from exc
         connection.execute(
             f'INSERT INTO "{schema.ledger}" (version, description, applied_at) VALUES (?, ?, ?)',

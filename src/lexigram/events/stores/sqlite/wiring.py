@@ -22,7 +22,7 @@ def sqlite_stores(config: EventsConfig) -> tuple[SqliteEventStore, SqliteSnapsho
             "sqlite: {database: events.db}"
         )
     return (
-        SqliteEventStore(config=config.sqlite),
+        SqliteEventStore(config=config.sqlite, outbox=config.outbox_enabled),
         SqliteSnapshotStore(
             config=config.sqlite,
             max_snapshots_per_aggregate=config.snapshots.max_snapshots_per_aggregate,

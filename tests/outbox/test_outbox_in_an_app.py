@@ -1,0 +1,125 @@
+"""An application with ``outbox_enabled``: what it stores is what it publishes, exactly once.
+
+A command saves an aggregate through the repository; the repository leaves publishing to the
+outbox relay, so each event reaches the event handlers once. Events stored while no relay runs
+(the process died after committing) are published by the next boot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lexigram import Application
+from lexigram.contracts.events import CommandBusProtocol, EventStoreProtocol
+from lexigram.di.module import Module, module
+from lexigram.events import (
+    AggregateRoot,
+    Command,
+    DomainEvent,
+    EventsConfig,
+    EventsModule,
+    RepositoryFactory,
+    SqliteConfig,
+    SqliteEventStore,
+)
+from lexigram.events.types import EventStoreBackend
+
+RECEIVED: list[tuple[str, int]] = []
+
+
+class LoyaltyPointsEarned(DomainEvent):
+    member_id: str
+    points: int
+
+
+class EarnPoints(Command):
+    member_id: str
+    points: int
+
+
+class Member(AggregateRoot):
+    points: int = 0
+
+    def earn(self, points: int) -> None:
+        self._apply(LoyaltyPointsEarned(member_id=str(self.id), points=points))
+
+    def _handle_loyalty_points_earned(self, event: LoyaltyPointsEarned) -> None:
+        self.points += event.points
+
+
+class EarnPointsHandler:
+    def __init__(self, repositories: RepositoryFactory) -> None:
+        self.members = repositories.for_aggregate(Member)
+
+    async def handle(self, command: EarnPoints) -> int:
+        member = await self.members.get(command.member_id) or Member(command.member_id)
+        member.earn(command.points)
+        await self.members.save(member)
+        return member.points
+
+
+class PointsEmail:
+    async def handle(self, event: LoyaltyPointsEarned) -> None:
+        RECEIVED.append((event.member_id, event.points))
+
+
+def loyalty(database: Path) -> type[Module]:
+    config = EventsConfig(
+        event_store_backend=EventStoreBackend.SQLITE,
+        sqlite=SqliteConfig(database=str(database)),
+        outbox_enabled=True,
+        outbox_poll_interval=30.0,
+    )
+
+    @module(imports=[EventsModule.configure(config), EventsModule.scope(EarnPointsHandler, PointsEmail)])
+    class LoyaltyModule(Module):
+        pass
+
+    return LoyaltyModule
+
+
+async def wait_for(count: int) -> None:
+    for _ in range(500):
+        if len(RECEIVED) >= count:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_saved_events_are_published_once_by_the_relay(tmp_path: Path) -> None:
+    RECEIVED.clear()
+    async with Application.boot(name="loyalty", modules=[loyalty(tmp_path / "app.db")]) as app:
+        store = await app.container.resolve(EventStoreProtocol)
+        assert isinstance(store, SqliteEventStore)
+        assert store.publishes_appended_events
+        commands = await app.container.resolve(CommandBusProtocol)
+        await commands.dispatch(EarnPoints(member_id="m-1", points=10))
+        await commands.dispatch(EarnPoints(member_id="m-1", points=5))
+        await wait_for(2)  # the relay wakes on the append, not after its 30 s poll
+        assert len(RECEIVED) == 2
+    assert RECEIVED == [("m-1", 10), ("m-1", 5)]
+
+
+async def test_events_stored_while_no_relay_ran_are_published_at_the_next_boot(tmp_path: Path) -> None:
+    RECEIVED.clear()
+    database = tmp_path / "app.db"
+    # a process committed these and died before any relay published them
+    crashed = SqliteEventStore(SqliteConfig(database=str(database)), outbox=True)
+    await crashed.append("Member-m-2", [LoyaltyPointsEarned(member_id="m-2", points=3)])
+    await crashed.close()
+    async with Application.boot(name="loyalty", modules=[loyalty(database)]) as app:
+        await wait_for(1)
+        store = await app.container.resolve(EventStoreProtocol)
+        assert isinstance(store, SqliteEventStore)
+        assert await store.outbox.pending_count() == 0
+    assert RECEIVED == [("m-2", 3)]
+
+
+async def test_events_appended_just_before_shutdown_are_published_before_the_bus_drains(
+    tmp_path: Path,
+) -> None:
+    RECEIVED.clear()
+    async with Application.boot(name="loyalty", modules=[loyalty(tmp_path / "app.db")]) as app:
+        store = await app.container.resolve(EventStoreProtocol)
+        await store.append("Member-m-3", [LoyaltyPointsEarned(member_id="m-3", points=1)])
+    assert RECEIVED == [("m-3", 1)]
