@@ -40,7 +40,7 @@ def test_init_creates_the_default_sqlite_database_once(tmp_path: Path) -> None:
     first = run("init")
     assert first.exit_code == 0, first.output
     assert f"SQLite database {tmp_path / 'lexigram_events.db'}" in first.output
-    assert "event store: created the schema (version 1)" in first.output
+    assert "event store: created the schema (version 2)" in first.output
     assert "snapshot store: created the schema (version 1)" in first.output
     assert "checkpoint store: created the schema (version 1)" in first.output
     assert {
@@ -49,15 +49,16 @@ def test_init_creates_the_default_sqlite_database_once(tmp_path: Path) -> None:
         "snapshots",
         "projection_checkpoints",
         "projection_parked",
+        "events_outbox",
     } <= tables(tmp_path / "lexigram_events.db")
 
     again = run("init")
     assert again.exit_code == 0
-    assert "event store: already initialised (schema version 1); nothing to do" in again.output
+    assert "event store: already initialised (schema version 2); nothing to do" in again.output
 
-    assert "event store: up to date (schema version 1)" in run("upgrade").output
+    assert "event store: up to date (schema version 2)" in run("upgrade").output
     assert "checkpoint store: up to date (schema version 1)" in run("upgrade").output
-    assert "event store: schema version 1 (up to date)" in run("status").output
+    assert "event store: schema version 2 (up to date)" in run("status").output
     assert "checkpoint store: schema version 1 (up to date)" in run("status").output
 
 
@@ -91,17 +92,30 @@ def test_the_checkpoint_tables_follow_the_config(tmp_path: Path) -> None:
 def test_upgrade_applies_only_the_new_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("init").exit_code == 0
     newer = Migration(
-        2, "index events by time", ('CREATE INDEX "{events}_by_time" ON "{events}" (occurred_at)',)
+        3, "index events by time", ('CREATE INDEX "{events}_by_time" ON "{events}" (occurred_at)',)
     )
     monkeypatch.setattr(schema, "EVENT_MIGRATIONS", (*schema.EVENT_MIGRATIONS, newer))
 
-    assert "event store: schema version 1 of 2 (run `lexigram-events db upgrade`)" in run("status").output
-    assert "already initialised (schema version 1)" in run("init").output
+    assert "event store: schema version 2 of 3 (run `lexigram-events db upgrade`)" in run("status").output
+    assert "already initialised (schema version 2)" in run("init").output
     upgraded = run("upgrade")
     assert upgraded.exit_code == 0
-    assert "event store: applied migration 2; now at version 2" in upgraded.output
+    assert "event store: applied migration 3; now at version 3" in upgraded.output
     assert "snapshot store: up to date (schema version 1)" in upgraded.output
-    assert "event store: schema version 2 (up to date)" in run("status").output
+    assert "event store: schema version 3 (up to date)" in run("status").output
+
+
+def test_a_database_from_before_the_outbox_gets_it_on_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as before_the_outbox:
+        before_the_outbox.setattr(schema, "EVENT_MIGRATIONS", schema.EVENT_MIGRATIONS[:1])
+        assert run("init").exit_code == 0
+    assert "events_outbox" not in tables(tmp_path / "lexigram_events.db")
+    assert "event store: schema version 1 of 2" in run("status").output
+    upgraded = run("upgrade")
+    assert "event store: applied migration 2; now at version 2" in upgraded.output
+    assert "events_outbox" in tables(tmp_path / "lexigram_events.db")
 
 
 @pytest.mark.parametrize(

@@ -50,13 +50,14 @@ def test_init_upgrade_and_status_on_postgres(pg_config: ConfigFactory, postgres_
 
     init = run(config, "init")
     assert init.exit_code == 0, init.output
-    assert "event store: created the schema (version 1)" in init.output
+    assert "event store: created the schema (version 2)" in init.output
     assert "snapshot store: created the schema (version 1)" in init.output
     assert "checkpoint store: created the schema (version 1)" in init.output
     assert "partition lease store: created the schema (version 1)" in init.output
     created = (
         config.events_table,
         f"{config.events_table}_streams",
+        f"{config.events_table}_outbox",
         config.snapshots_table,
         config.checkpoints_table,
         config.parked_table,
@@ -68,7 +69,9 @@ def test_init_upgrade_and_status_on_postgres(pg_config: ConfigFactory, postgres_
     again = run(config, "upgrade")
     assert again.exit_code == 0, again.output
     assert again.output.count("up to date") == 4
-    assert run(config, "status").output.count("schema version 1 (up to date)") == 4
+    status_after = run(config, "status").output
+    assert "event store: schema version 2 (up to date)" in status_after
+    assert status_after.count("schema version 1 (up to date)") == 3
 
 
 @pytest.mark.parametrize("command", ["status", "init"])

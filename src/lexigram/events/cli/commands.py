@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from lexigram.events.cli.database import db
+from lexigram.events.cli.outbox import outbox
 
 __all__ = ["build_cli"]
 
@@ -40,4 +41,5 @@ def build_cli(package_version: str) -> click.Group:
             raise click.ClickException(str(exc)) from exc
 
     cli.add_command(db)
+    cli.add_command(outbox)
     return cli

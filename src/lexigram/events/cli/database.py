@@ -23,13 +23,13 @@ from lexigram.events.config import EventsConfig
 from lexigram.events.di.stores import STORE_FACTORIES, StorePair
 from lexigram.events.types import EventStoreBackend
 
-__all__ = ["db"]
+__all__ = ["db", "resolved_config", "store_options"]
 
 Step = Callable[[str, Any], Awaitable[str]]
 
 
-def _options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options every ``db`` command takes."""
+def store_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that say which stores a command works on (every ``db`` command takes them)."""
     decorators = (
         click.option(
             "--config",
@@ -50,13 +50,16 @@ def _options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+_options = store_options  # the former name
+
+
 @click.group(help="Create, upgrade and inspect the schema of the configured event store.")
 def db() -> None:
     """The ``db`` command group."""
 
 
 @db.command(help="Create the schema in a new database; a no-op on one that is already initialised.")
-@_options
+@store_options
 def init(**options: Any) -> None:
     async def create(what: str, store: Any) -> str:
         version = await store.schema_version()
@@ -69,7 +72,7 @@ def init(**options: Any) -> None:
 
 
 @db.command(help="Apply the schema migrations the database lacks (idempotent).")
-@_options
+@store_options
 def upgrade(**options: Any) -> None:
     async def migrate(what: str, store: Any) -> str:
         applied = await store.migrate()
@@ -82,7 +85,7 @@ def upgrade(**options: Any) -> None:
 
 
 @db.command(help="Show the schema version of each store and what is pending.")
-@_options
+@store_options
 def status(**options: Any) -> None:
     async def report(what: str, store: Any) -> str:
         version = await store.schema_version()
@@ -96,9 +99,10 @@ def status(**options: Any) -> None:
     _run(options, report, creates_files=False)
 
 
-def _run(options: dict[str, Any], step: Step, *, creates_files: bool = True) -> None:
+def resolved_config(options: dict[str, Any]) -> EventsConfig:
+    """The events config the ``store_options`` describe; a bad one ends the command with a message."""
     try:
-        config = resolve_config(
+        return resolve_config(
             options["config_file"],
             backend=options["backend"],
             database=options["database"],
@@ -106,6 +110,10 @@ def _run(options: dict[str, Any], step: Step, *, creates_files: bool = True) -> 
         )
     except LexigramError as exc:
         raise click.ClickException(f"invalid events config: {exc}") from exc
+
+
+def _run(options: dict[str, Any], step: Step, *, creates_files: bool = True) -> None:
+    config = resolved_config(options)
     click.echo(describe_target(config))
     if not creates_files and _sqlite_file_missing(config):
         click.echo("  the database file does not exist yet (run `lexigram-events db init`)")

@@ -77,7 +77,10 @@ def _foreign_content(path: Path, config: SqliteConfig) -> str | None:
         f"{checkpoints}_schema_migrations",
         DEMO_READ_MODEL,
         "sqlite_sequence",
+        config.outbox_table or f"{events}_outbox",
     }
+    for table in (config.idempotency_table, config.dead_letters_table, config.sagas_table):
+        ours.update((table, f"{table}_schema_migrations"))
     try:
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
