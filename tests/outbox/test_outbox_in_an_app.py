@@ -12,7 +12,10 @@ from pathlib import Path
 
 from lexigram import Application
 from lexigram.contracts.events import CommandBusProtocol, EventStoreProtocol
+from lexigram.contracts.events.outbox import OutboxMessage, OutboxPublisherProtocol
 from lexigram.di.module import Module, module
+from lexigram.di.protocols import ContainerRegistrarProtocol
+from lexigram.di.provider import Provider
 from lexigram.events import (
     AggregateRoot,
     Command,
@@ -123,3 +126,39 @@ async def test_events_appended_just_before_shutdown_are_published_before_the_bus
         store = await app.container.resolve(EventStoreProtocol)
         await store.append("Member-m-3", [LoyaltyPointsEarned(member_id="m-3", points=1)])
     assert RECEIVED == [("m-3", 1)]
+
+
+class BrokerAdapter:
+    """An application's message broker adapter: the relay publishes to it instead of the bus."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    async def publish(self, message: OutboxMessage) -> None:
+        self.sent.append(message.event.points)
+
+    async def flush(self) -> None:
+        return None
+
+
+class BrokerProvider(Provider):
+    def __init__(self, adapter: BrokerAdapter) -> None:
+        self.adapter = adapter
+
+    async def register(self, container: ContainerRegistrarProtocol) -> None:
+        container.register_instance(OutboxPublisherProtocol, self.adapter)
+
+
+async def test_a_registered_publisher_replaces_the_event_bus(tmp_path: Path) -> None:
+    RECEIVED.clear()
+    adapter = BrokerAdapter()
+
+    @module(imports=[loyalty(tmp_path / "app.db")], providers=[BrokerProvider(adapter)])
+    class WithBroker(Module):
+        pass
+
+    async with Application.boot(name="loyalty", modules=[WithBroker]) as app:
+        store = await app.container.resolve(EventStoreProtocol)
+        await store.append("Member-m-4", [LoyaltyPointsEarned(member_id="m-4", points=7)])
+    assert adapter.sent == [7]
+    assert RECEIVED == []  # the bus handlers were not the target

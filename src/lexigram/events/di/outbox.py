@@ -2,7 +2,8 @@
 
 With ``outbox_enabled`` the event store records every append in its outbox (in the same
 transaction on SQLite and PostgreSQL), and this part runs an ``OutboxRelay`` that publishes those
-events on the application's event bus. It boots after the handlers are wired, so the first events
+events on the application's event bus, or to the ``OutboxPublisherProtocol`` the application
+registered (a message broker adapter). It boots after the handlers are wired, so the first events
 already find them, and it stops before the event bus drains, running one last pass first: events
 appended before shutdown are published, not left for the next start (they would be, though).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lexigram.contracts.events import EventBusProtocol
+from lexigram.contracts.events.outbox import OutboxPublisherProtocol
 from lexigram.di.protocols import ContainerRegistrarProtocol, ContainerResolverProtocol
 from lexigram.events.config import EventsConfig
 from lexigram.events.di.stores import StoreSubProvider
@@ -44,10 +46,14 @@ class OutboxSubProvider:
         if not self._config.outbox_enabled:
             return
         event_store: Any = self._stores.stores.event_store
-        bus = await container.resolve(EventBusProtocol)
+        publisher: OutboxPublisherProtocol
+        if container.has(OutboxPublisherProtocol):
+            publisher = await container.resolve(OutboxPublisherProtocol)
+        else:
+            publisher = EventBusPublisher(await container.resolve(EventBusProtocol))
         self.relay = OutboxRelay(
             event_store.outbox,
-            EventBusPublisher(bus),
+            publisher,
             config=self._config.outbox,
             poll_interval=self._config.outbox_poll_interval,
             appends=event_store.appends,
