@@ -183,6 +183,20 @@ from lexigram.events.projections import (
 )
 
 # isort: split
+# --- transactional outbox ---
+from lexigram.events.exceptions import OutboxPublishError
+from lexigram.events.outbox import (
+    EventBusPublisher,
+    OutboxEntry,
+    OutboxFailure,
+    OutboxMessage,
+    OutboxPublisherProtocol,
+    OutboxRelay,
+    OutboxStoreProtocol,
+    RelayPass,
+)
+
+# isort: split
 # --- config, handlers registry, module, provider ---
 from lexigram.events.config import (
     CommandBusConfig,
@@ -190,6 +204,7 @@ from lexigram.events.config import (
     EventsConfig,
     InMemoryEventStoreConfig,
     MongoDBEventStoreConfig,
+    OutboxConfig,
     PostgresEventStoreConfig,
     ProjectionsConfig,
     QueryBusConfig,
@@ -201,6 +216,16 @@ from lexigram.events.handlers import HandlerRegistry
 from lexigram.events.module import EventsModule
 
 __all__ = [
+    "EventBusPublisher",
+    "OutboxConfig",
+    "OutboxEntry",
+    "OutboxFailure",
+    "OutboxMessage",
+    "OutboxPublishError",
+    "OutboxPublisherProtocol",
+    "OutboxRelay",
+    "OutboxStoreProtocol",
+    "RelayPass",
     "AbstractEventStore",
     "AbstractMiddleware",
     "AbstractReadOnlyRepository",

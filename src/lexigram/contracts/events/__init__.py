@@ -18,6 +18,13 @@ from lexigram.contracts.events.handlers import (
     QueryHandlerProtocol,
 )
 from lexigram.contracts.events.leases import PartitionLease, PartitionLeaseStoreProtocol
+from lexigram.contracts.events.outbox import (
+    OutboxEntry,
+    OutboxFailure,
+    OutboxMessage,
+    OutboxPublisherProtocol,
+    OutboxStoreProtocol,
+)
 from lexigram.contracts.events.projections import AggregateFactoryProtocol, ProjectionProtocol
 from lexigram.contracts.events.records import Checkpoint, EventEnvelope, ParkedEvent, Snapshot, StreamInfo
 from lexigram.contracts.events.stores import (
@@ -65,6 +72,11 @@ __all__ = [
     "EventStoreProtocol",
     "EventWriterProtocol",
     "MultiEventHandlerProtocol",
+    "OutboxEntry",
+    "OutboxFailure",
+    "OutboxMessage",
+    "OutboxPublisherProtocol",
+    "OutboxStoreProtocol",
     "ProjectionProtocol",
     "Query",
     "QueryBusProtocol",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lexigram.events.testing.checkpoint_store_contract import CheckpointStoreContract
     from lexigram.events.testing.event_store_contract import EventStoreContract
     from lexigram.events.testing.lease_store_contract import PartitionLeaseStoreContract
+    from lexigram.events.testing.outbox_store_contract import OutboxStoreContract
     from lexigram.events.testing.snapshot_store_contract import SnapshotStoreContract
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "CheckpointStoreContract",
     "CommandHandlerScenario",
     "EventStoreContract",
+    "OutboxStoreContract",
     "PartitionLeaseStoreContract",
     "SnapshotStoreContract",
     "assert_events_match",
@@ -44,6 +46,7 @@ __all__ = [
 _LAZY = {
     "CheckpointStoreContract": "lexigram.events.testing.checkpoint_store_contract",
     "EventStoreContract": "lexigram.events.testing.event_store_contract",
+    "OutboxStoreContract": "lexigram.events.testing.outbox_store_contract",
     "PartitionLeaseStoreContract": "lexigram.events.testing.lease_store_contract",
     "SnapshotStoreContract": "lexigram.events.testing.snapshot_store_contract",
 }
