@@ -3,9 +3,9 @@
 It opens the PostgreSQL event store with its outbox, runs an ``OutboxRelay`` publishing to an
 event bus whose handler is a durable consumer, prints ``started`` and runs until killed (or, with
 ``drain``, until the outbox is empty). The consumer records every delivery in
-``<EVENTS_TABLE>_deliveries`` and applies each event to ``<EVENTS_TABLE>_effects`` through an
-inbox keyed by event id, in one transaction: the effect happens once however often the event is
-delivered.
+``<EVENTS_TABLE>_deliveries`` and applies each event to ``<EVENTS_TABLE>_effects`` through the
+transactional ``Inbox`` (its records in ``<EVENTS_TABLE>_inbox``), all in one transaction: the
+effect happens once however often the event is delivered.
 """
 
 from __future__ import annotations
@@ -13,40 +13,35 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import asyncpg
 from relay_events import CrateLoaded  # beside this script, first on sys.path
 
-from lexigram.events import EventBusConfig, EventBusImpl
+from lexigram.events import EventBusConfig, EventBusImpl, Inbox
 from lexigram.events.config import OutboxConfig, PostgresEventStoreConfig
 from lexigram.events.outbox import EventBusPublisher, OutboxRelay
-from lexigram.events.stores.postgres import PostgresEventStore
+from lexigram.events.stores.postgres import PostgresEventStore, PostgresIdempotencyStore, PostgresPool
 
 CLAIM_TTL = 1.0
 """Seconds before a killed relay's claims can be taken again."""
 
 
 async def main(dsn: str, table: str, drain: bool) -> None:
-    store = PostgresEventStore(
-        PostgresEventStoreConfig(dsn=dsn, events_table=table, pool_max_size=4), outbox=True
+    config = PostgresEventStoreConfig(
+        dsn=dsn, events_table=table, idempotency_table=f"{table}_inbox", pool_max_size=4
     )
+    pool = PostgresPool(config)
+    store = PostgresEventStore(config, provider=pool, outbox=True)
     await store.connect()
-    consumer = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    inbox = Inbox(PostgresIdempotencyStore(config, provider=pool), consumer="crate-counter", ttl=None)
     bus = EventBusImpl(config=EventBusConfig(max_handler_retries=0))
 
     async def apply(event: CrateLoaded) -> None:
-        async with consumer.acquire() as connection, connection.transaction():
-            await connection.execute(
+        async with inbox.receive(event) as delivery:  # one transaction: the inbox record and the SQL
+            await delivery.session.execute(
                 f'INSERT INTO "{table}_deliveries" (event_id) VALUES ($1)', str(event.event_id)
             )
-            seen = await connection.fetchval(
-                f'INSERT INTO "{table}_inbox" (consumer, event_id) VALUES ($1, $2) '
-                "ON CONFLICT DO NOTHING RETURNING 1",
-                "crate-counter",
-                str(event.event_id),
-            )
-            if seen is None:
-                return  # a redelivery: the inbox already holds it
-            await connection.execute(
+            if delivery.seen:
+                return  # a redelivery: applied already
+            await delivery.session.execute(
                 f'INSERT INTO "{table}_effects" (event_id, stream_id, version) VALUES ($1, $2, $3)',
                 str(event.event_id),
                 event.crate,
@@ -67,7 +62,6 @@ async def main(dsn: str, table: str, drain: bool) -> None:
         print("started", flush=True)
         await asyncio.Event().wait()
     await bus.close()
-    await consumer.close()
     await store.close()
 
 

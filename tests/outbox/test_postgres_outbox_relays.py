@@ -40,7 +40,8 @@ async def table(postgres_dsn: str) -> AsyncIterator[str]:
     yield name
     connection = await asyncpg.connect(postgres_dsn)
     try:
-        for suffix in ("", "_streams", "_outbox", "_schema_migrations", "_deliveries", "_inbox", "_effects"):
+        suffixes = ("", "_streams", "_outbox", "_schema_migrations", "_deliveries", "_effects")
+        for suffix in (*suffixes, "_inbox", "_inbox_schema_migrations"):
             await connection.execute(f'DROP TABLE IF EXISTS "{name}{suffix}"')
     finally:
         await connection.close()
@@ -134,7 +135,6 @@ async def test_killed_relays_lose_nothing_and_the_inbox_applies_each_event_once(
     connection = await asyncpg.connect(postgres_dsn)
     await connection.execute(
         f'CREATE TABLE "{table}_deliveries" (id bigserial PRIMARY KEY, event_id text NOT NULL);'
-        f'CREATE TABLE "{table}_inbox" (consumer text, event_id text, PRIMARY KEY (consumer, event_id));'
         f'CREATE TABLE "{table}_effects" (id bigserial PRIMARY KEY, event_id text NOT NULL,'
         " stream_id text NOT NULL, version int NOT NULL)"
     )

@@ -183,6 +183,23 @@ from lexigram.events.projections import (
 )
 
 # isort: split
+# --- idempotency, inbox and durable dead letters ---
+from lexigram.contracts.events.idempotency import IdempotencyStoreProtocol
+from lexigram.events.decorators import idempotent
+from lexigram.events.exceptions import (
+    DeadLetterStoreError,
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    IdempotencyResultError,
+    IdempotencyStoreError,
+    InvalidIdempotencyKeyError,
+)
+from lexigram.events.idempotency import Deduplicator, IdempotencyPolicy, Inbox, InboxDelivery
+from lexigram.events.stores.memory import InMemoryIdempotencyStore
+from lexigram.events.stores.postgres import PostgresDeadLetterStore, PostgresIdempotencyStore
+from lexigram.events.stores.sqlite import SqliteDeadLetterStore, SqliteIdempotencyStore
+
+# isort: split
 # --- transactional outbox ---
 from lexigram.events.exceptions import OutboxPublishError
 from lexigram.events.outbox import (
@@ -216,6 +233,23 @@ from lexigram.events.handlers import HandlerRegistry
 from lexigram.events.module import EventsModule
 
 __all__ = [
+    "DeadLetterStoreError",
+    "Deduplicator",
+    "IdempotencyConflictError",
+    "IdempotencyInProgressError",
+    "IdempotencyPolicy",
+    "IdempotencyResultError",
+    "IdempotencyStoreError",
+    "IdempotencyStoreProtocol",
+    "InMemoryIdempotencyStore",
+    "Inbox",
+    "InboxDelivery",
+    "InvalidIdempotencyKeyError",
+    "PostgresDeadLetterStore",
+    "PostgresIdempotencyStore",
+    "SqliteDeadLetterStore",
+    "SqliteIdempotencyStore",
+    "idempotent",
     "EventBusPublisher",
     "OutboxConfig",
     "OutboxEntry",

@@ -17,6 +17,15 @@ from lexigram.contracts.events.handlers import (
     MultiEventHandlerProtocol,
     QueryHandlerProtocol,
 )
+from lexigram.contracts.events.idempotency import (
+    ClaimOutcome,
+    ClaimStatus,
+    IdempotencyRecord,
+    IdempotencyStoreProtocol,
+    IdempotencyTransactionProtocol,
+    RecordStatus,
+    TransactionalIdempotencyStoreProtocol,
+)
 from lexigram.contracts.events.leases import PartitionLease, PartitionLeaseStoreProtocol
 from lexigram.contracts.events.outbox import (
     OutboxEntry,
@@ -45,6 +54,13 @@ from lexigram.contracts.events.subscriptions import (
 from lexigram.contracts.messages import Command, DomainEvent, Query
 
 __all__ = [
+    "ClaimOutcome",
+    "ClaimStatus",
+    "IdempotencyRecord",
+    "IdempotencyStoreProtocol",
+    "IdempotencyTransactionProtocol",
+    "RecordStatus",
+    "TransactionalIdempotencyStoreProtocol",
     "AggregateFactoryProtocol",
     "AppendSignalProtocol",
     "Checkpoint",

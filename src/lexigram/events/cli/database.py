@@ -146,6 +146,13 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
     checkpoints = _checkpoint_store(config, pair)
     if checkpoints is not None:
         stores.append(("checkpoint store", checkpoints))
+    if backend in (EventStoreBackend.SQLITE, EventStoreBackend.POSTGRES):
+        from lexigram.events.di.buses import dead_letter_store_for, idempotency_store_for
+
+        stores.append(("idempotency store", idempotency_store_for(config, pair.event_store)))
+        dead_letters = dead_letter_store_for(config, pair.event_store)
+        if dead_letters is not None:
+            stores.append(("dead-letter store", dead_letters))
     if config.event_store_backend is EventStoreBackend.POSTGRES and config.postgres is not None:
         from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
 

@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import Any, Literal, TypeVar, overload
 
 from lexigram.contracts.messages import MessageModel
+from lexigram.events.idempotency.policy import DEFAULT_RESULT_TTL, IDEMPOTENT_MARKER, IdempotencyPolicy
 from lexigram.events.types import HandlerInfo
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "get_all_handlers",
     "get_handler_info",
     "handler_priority",
+    "idempotent",
     "message_types_of",
     "query_handler",
 ]
@@ -250,13 +252,70 @@ def _decorate(
 
 @overload
 def command_handler(
-    command_type: type[MessageModel], /, *, name: str | None = None, **metadata: Any
+    command_type: type[MessageModel],
+    /,
+    *,
+    name: str | None = None,
+    idempotent: bool = False,
+    idempotency_ttl: float | None = None,
+    **metadata: Any,
 ) -> Callable[[H], H]: ...
 @overload
 def command_handler(command_type: H, /) -> H: ...
-def command_handler(command_type: Any, /, *, name: str | None = None, **metadata: Any) -> Any:
-    """Register a command handler: bare on a typed handler, or called with the command type."""
+def command_handler(
+    command_type: Any,
+    /,
+    *,
+    name: str | None = None,
+    idempotent: bool = False,
+    idempotency_ttl: float | None = None,
+    **metadata: Any,
+) -> Any:
+    """Register a command handler: bare on a typed handler, or called with the command type.
+
+    ``idempotent=True`` makes the bus run it once per ``idempotency_key`` (or command id) and hand
+    the recorded result to later dispatches, for ``idempotency_ttl`` seconds (default: a day).
+    """
+    if not isinstance(idempotent, bool):
+        raise TypeError(f"@command_handler idempotent must be True or False, got {idempotent!r}")
+    if idempotency_ttl is not None:
+        if not idempotent:
+            raise TypeError("@command_handler idempotency_ttl needs idempotent=True")
+        _checked_ttl(idempotency_ttl, "@command_handler idempotency_ttl")
+    if idempotent:
+        metadata = {**metadata, "idempotent": True, "idempotency_ttl": idempotency_ttl}
     return _decorate("command", command_type, name, metadata)
+
+
+def _checked_ttl(ttl: Any, where: str) -> float:
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl < float("inf"):
+        raise TypeError(f"{where} must be a positive number of seconds, got {ttl!r}")
+    return float(ttl)
+
+
+@overload
+def idempotent(handler: H, /) -> H: ...
+@overload
+def idempotent(*, ttl: float = DEFAULT_RESULT_TTL) -> Callable[[H], H]: ...
+def idempotent(handler: Any = None, /, *, ttl: float = DEFAULT_RESULT_TTL) -> Any:
+    """Mark a command handler (function or class) as idempotent, bare or as ``@idempotent(ttl=...)``.
+
+    The command bus then runs it at most once per command ``idempotency_key`` (or, without one,
+    the command ``id``), records its result for ``ttl`` seconds and returns that result to every
+    later dispatch with the key. It combines with ``@command_handler`` in either order.
+    """
+    policy = IdempotencyPolicy(ttl=_checked_ttl(ttl, "@idempotent ttl"))
+
+    def mark(target: Any) -> Any:
+        if not callable(target):
+            raise TypeError(f"@idempotent must decorate a command handler function or class, got {target!r}")
+        try:
+            setattr(target, IDEMPOTENT_MARKER, policy)
+        except (AttributeError, TypeError) as exc:
+            raise TypeError(f"@idempotent cannot mark {target!r}: it takes no attributes") from exc
+        return target
+
+    return mark if handler is None else mark(handler)
 
 
 @overload

@@ -107,7 +107,7 @@ class EventsProvider(Provider):
         stores = StoreSubProvider(self._config)
         return (
             stores,
-            BusSubProvider(self._config),
+            BusSubProvider(self._config, stores),
             HandlerSubProvider(self._handler_modules),
             OutboxSubProvider(self._config, stores),
             ProjectionSubProvider(self._config, stores),

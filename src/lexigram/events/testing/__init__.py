@@ -24,7 +24,9 @@ from lexigram.events.testing.matching import assert_events_match, describe_event
 
 if TYPE_CHECKING:
     from lexigram.events.testing.checkpoint_store_contract import CheckpointStoreContract
+    from lexigram.events.testing.dead_letter_store_contract import DeadLetterStoreContract
     from lexigram.events.testing.event_store_contract import EventStoreContract
+    from lexigram.events.testing.idempotency_store_contract import IdempotencyStoreContract
     from lexigram.events.testing.lease_store_contract import PartitionLeaseStoreContract
     from lexigram.events.testing.outbox_store_contract import OutboxStoreContract
     from lexigram.events.testing.snapshot_store_contract import SnapshotStoreContract
@@ -33,7 +35,9 @@ __all__ = [
     "AggregateScenario",
     "CheckpointStoreContract",
     "CommandHandlerScenario",
+    "DeadLetterStoreContract",
     "EventStoreContract",
+    "IdempotencyStoreContract",
     "OutboxStoreContract",
     "PartitionLeaseStoreContract",
     "SnapshotStoreContract",
@@ -45,6 +49,8 @@ __all__ = [
 
 _LAZY = {
     "CheckpointStoreContract": "lexigram.events.testing.checkpoint_store_contract",
+    "DeadLetterStoreContract": "lexigram.events.testing.dead_letter_store_contract",
+    "IdempotencyStoreContract": "lexigram.events.testing.idempotency_store_contract",
     "EventStoreContract": "lexigram.events.testing.event_store_contract",
     "OutboxStoreContract": "lexigram.events.testing.outbox_store_contract",
     "PartitionLeaseStoreContract": "lexigram.events.testing.lease_store_contract",

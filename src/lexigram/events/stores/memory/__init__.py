@@ -2,6 +2,7 @@
 
 from lexigram.events.stores.memory.checkpoint_store import InMemoryCheckpointStore
 from lexigram.events.stores.memory.event_store import EventEvictionWarning, InMemoryEventStore
+from lexigram.events.stores.memory.idempotency_store import InMemoryIdempotencyStore
 from lexigram.events.stores.memory.lease_store import InMemoryPartitionLeaseStore
 from lexigram.events.stores.memory.snapshot_store import InMemorySnapshotStore
 
@@ -9,6 +10,7 @@ __all__ = [
     "EventEvictionWarning",
     "InMemoryCheckpointStore",
     "InMemoryEventStore",
+    "InMemoryIdempotencyStore",
     "InMemoryPartitionLeaseStore",
     "InMemorySnapshotStore",
 ]

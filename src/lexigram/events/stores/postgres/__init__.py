@@ -9,7 +9,9 @@ install when it is missing.
 """
 
 from lexigram.events.stores.postgres.checkpoint_store import PostgresCheckpointStore
+from lexigram.events.stores.postgres.dead_letter_store import PostgresDeadLetterStore
 from lexigram.events.stores.postgres.event_store import PostgresEventStore
+from lexigram.events.stores.postgres.idempotency_store import PostgresIdempotencyStore
 from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.snapshot_store import PostgresSnapshotStore
@@ -18,7 +20,9 @@ from lexigram.events.stores.postgres.statements import MAX_EVENTS_PER_TRANSACTIO
 __all__ = [
     "MAX_EVENTS_PER_TRANSACTION",
     "PostgresCheckpointStore",
+    "PostgresDeadLetterStore",
     "PostgresEventStore",
+    "PostgresIdempotencyStore",
     "PostgresPartitionLeaseStore",
     "PostgresPool",
     "PostgresSnapshotStore",

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
+from lexigram.contracts.events.stores import EventSerializerProtocol
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.messages import DomainEvent
 from lexigram.events.config import PostgresEventStoreConfig
@@ -169,6 +170,11 @@ class PostgresEventStore(AbstractEventStore):
                 "(or set events.outbox_enabled) so appends record their events for a relay"
             )
         return self._outbox
+
+    @property
+    def event_serializer(self) -> EventSerializerProtocol:
+        """The serializer events are written and read with."""
+        return self._codec.serializer
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as ``cls`` (takes precedence over the global registry)."""

@@ -114,6 +114,11 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
 
     # database, connect, migrate, schema_version, latest_schema_version, close: SqliteStoreLifecycle
 
+    @property
+    def event_serializer(self) -> EventSerializerProtocol:
+        """The serializer events are written and read with."""
+        return self._codec.serializer
+
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
         """Read stored events of type ``name`` as instances of ``cls``."""
         self._codec.register_event_type(name, cls)
