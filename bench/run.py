@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 
 from bench import (
+    w1_encrypted,
     w1_new_streams,
     w2_batch_append,
     w3_contended,
@@ -32,6 +33,7 @@ from bench.context import BACKENDS, BenchContext, close_context, open_context
 
 WORKLOADS: dict[str, Callable[[BenchContext], list[Figure]]] = {
     "W1": w1_new_streams.run,
+    "W1E": w1_encrypted.run,
     "W2": w2_batch_append.run,
     "W3": w3_contended.run,
     "W4": w4_read_stream.run,

@@ -16,15 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path(os.environ.get("LEXIGRAM_SPEC_DIR", ROOT.parent / "shared" / "spec"))
 
-DURABLE_STORES = "durable stores (PostgreSQL, Redis, MongoDB) arrive with issue 3"
-WORKFLOWS = "the outbox and sagas arrive with issue 5"
-ENCRYPTION = "PII encryption arrives with issue 6"
 
 PENDING: dict[str, str] = {
-    "s000_04_encrypted_event": ENCRYPTION,
-    "s000_06_outbox_config": WORKFLOWS,
-    "s001_10_saga_protocol": WORKFLOWS,
-    "s002_06_saga_base": WORKFLOWS,
     "s003_28_webhook_dispatcher": "outbound webhooks are not built yet",
 }
 

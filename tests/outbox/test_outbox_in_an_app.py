@@ -31,7 +31,7 @@ from lexigram.events.types import EventStoreBackend
 RECEIVED: list[tuple[str, int]] = []
 
 
-class LoyaltyPointsEarned(DomainEvent):
+class MemberPointsCredited(DomainEvent):
     member_id: str
     points: int
 
@@ -45,9 +45,9 @@ class Member(AggregateRoot):
     points: int = 0
 
     def earn(self, points: int) -> None:
-        self._apply(LoyaltyPointsEarned(member_id=str(self.id), points=points))
+        self._apply(MemberPointsCredited(member_id=str(self.id), points=points))
 
-    def _handle_loyalty_points_earned(self, event: LoyaltyPointsEarned) -> None:
+    def _handle_member_points_credited(self, event: MemberPointsCredited) -> None:
         self.points += event.points
 
 
@@ -63,7 +63,7 @@ class EarnPointsHandler:
 
 
 class PointsEmail:
-    async def handle(self, event: LoyaltyPointsEarned) -> None:
+    async def handle(self, event: MemberPointsCredited) -> None:
         RECEIVED.append((event.member_id, event.points))
 
 
@@ -99,7 +99,8 @@ async def test_saved_events_are_published_once_by_the_relay(tmp_path: Path) -> N
         await commands.dispatch(EarnPoints(member_id="m-1", points=10))
         await commands.dispatch(EarnPoints(member_id="m-1", points=5))
         await wait_for(2)  # the relay wakes on the append, not after its 30 s poll
-        assert len(RECEIVED) == 2
+        health = await app.health_check()
+        assert len(RECEIVED) == 2, health["EventsProvider"]["outbox"]
     assert RECEIVED == [("m-1", 10), ("m-1", 5)]
 
 
@@ -108,7 +109,7 @@ async def test_events_stored_while_no_relay_ran_are_published_at_the_next_boot(t
     database = tmp_path / "app.db"
     # a process committed these and died before any relay published them
     crashed = SqliteEventStore(SqliteConfig(database=str(database)), outbox=True)
-    await crashed.append("Member-m-2", [LoyaltyPointsEarned(member_id="m-2", points=3)])
+    await crashed.append("Member-m-2", [MemberPointsCredited(member_id="m-2", points=3)])
     await crashed.close()
     async with Application.boot(name="loyalty", modules=[loyalty(database)]) as app:
         await wait_for(1)
@@ -124,7 +125,7 @@ async def test_events_appended_just_before_shutdown_are_published_before_the_bus
     RECEIVED.clear()
     async with Application.boot(name="loyalty", modules=[loyalty(tmp_path / "app.db")]) as app:
         store = await app.container.resolve(EventStoreProtocol)
-        await store.append("Member-m-3", [LoyaltyPointsEarned(member_id="m-3", points=1)])
+        await store.append("Member-m-3", [MemberPointsCredited(member_id="m-3", points=1)])
     assert RECEIVED == [("m-3", 1)]
 
 
@@ -159,6 +160,6 @@ async def test_a_registered_publisher_replaces_the_event_bus(tmp_path: Path) -> 
 
     async with Application.boot(name="loyalty", modules=[WithBroker]) as app:
         store = await app.container.resolve(EventStoreProtocol)
-        await store.append("Member-m-4", [LoyaltyPointsEarned(member_id="m-4", points=7)])
+        await store.append("Member-m-4", [MemberPointsCredited(member_id="m-4", points=7)])
     assert adapter.sent == [7]
     assert RECEIVED == []  # the bus handlers were not the target

@@ -159,7 +159,7 @@ async def test_a_full_batch_is_followed_by_the_next_one_at_once(store: Any) -> N
         await ship(store, f"route-{number}", f"p{number}")
     relay = OutboxRelay(store.outbox, publisher, config=quick(batch_size=10), poll_interval=30.0)
     await relay.start()
-    await wait_until(lambda: len(publisher.accepted) == 25, seconds=2.0)
+    await wait_until(lambda: len(publisher.accepted) == 25)
     await relay.stop()
     assert relay.health()["passes"] >= 3
 

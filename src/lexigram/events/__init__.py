@@ -200,6 +200,82 @@ from lexigram.events.stores.postgres import PostgresDeadLetterStore, PostgresIde
 from lexigram.events.stores.sqlite import SqliteDeadLetterStore, SqliteIdempotencyStore
 
 # isort: split
+# --- sagas ---
+from lexigram.events.exceptions import (
+    SagaConcurrencyError,
+    SagaDefinitionError,
+    SagaError,
+    SagaExecutionError,
+    SagaNotFoundError,
+    SagaStoreError,
+    SagaValidationError,
+)
+from lexigram.events.sagas import (
+    EventDrivenSaga,
+    InMemorySagaStore,
+    SagaBase,
+    SagaContext,
+    SagaManager,
+    SagaRecord,
+    SagaServices,
+    SagaStepRecord,
+    SagaStepResult,
+    SagaStepStatus,
+    SqlSagaStore,
+    saga_handler,
+    saga_step,
+)
+
+# isort: split
+# --- PII encryption ---
+from lexigram.events.decorators import encrypted_event
+from lexigram.events.encryption import (
+    PII,
+    REDACTED,
+    EncryptedEventSerializer,
+    EncryptedSnapshotStore,
+    EnvironmentKeyProvider,
+    KeyFileProvider,
+    RedactedText,
+    SubjectKeyedEventStore,
+    event_is_redacted,
+    redacted_fields,
+)
+from lexigram.events.exceptions import (
+    SnapshotUnreadableError,
+    SubjectForgottenError,
+    SubjectKeyNotLoadedError,
+)
+from lexigram.events.stores.memory import InMemorySubjectKeyStore
+from lexigram.events.stores.postgres import PostgresSubjectKeyStore
+from lexigram.events.stores.sqlite import SqliteSubjectKeyStore
+
+# isort: split
+# --- schema evolution ---
+from lexigram.events.exceptions import (
+    EventVersionSkewError,
+    SnapshotReplayError,
+    UnknownEventTypeError,
+    UpcastChainError,
+)
+from lexigram.events.schema import (
+    EventSchema,
+    KnownEventSet,
+    KnownEventSetRegistry,
+    SchemaEvolution,
+    SchemaRegistry,
+    SkewLog,
+    SkewReason,
+    UnknownEvent,
+    VersionAwareSubscription,
+    VersionSkew,
+    current_schema_version,
+    known_event_sets,
+    known_events,
+    reading_version_skew,
+)
+
+# isort: split
 # --- transactional outbox ---
 from lexigram.events.exceptions import OutboxPublishError
 from lexigram.events.outbox import (
@@ -233,6 +309,61 @@ from lexigram.events.handlers import HandlerRegistry
 from lexigram.events.module import EventsModule
 
 __all__ = [
+    "EventSchema",
+    "EventVersionSkewError",
+    "KnownEventSet",
+    "KnownEventSetRegistry",
+    "SchemaEvolution",
+    "SchemaRegistry",
+    "SkewLog",
+    "SkewReason",
+    "SnapshotReplayError",
+    "UnknownEvent",
+    "UnknownEventTypeError",
+    "UpcastChainError",
+    "VersionAwareSubscription",
+    "VersionSkew",
+    "current_schema_version",
+    "known_event_sets",
+    "known_events",
+    "reading_version_skew",
+    "PII",
+    "REDACTED",
+    "EncryptedEventSerializer",
+    "EncryptedSnapshotStore",
+    "EnvironmentKeyProvider",
+    "InMemorySubjectKeyStore",
+    "KeyFileProvider",
+    "PostgresSubjectKeyStore",
+    "RedactedText",
+    "SnapshotUnreadableError",
+    "SqliteSubjectKeyStore",
+    "SubjectForgottenError",
+    "SubjectKeyNotLoadedError",
+    "SubjectKeyedEventStore",
+    "encrypted_event",
+    "event_is_redacted",
+    "redacted_fields",
+    "EventDrivenSaga",
+    "InMemorySagaStore",
+    "SagaBase",
+    "SagaConcurrencyError",
+    "SagaContext",
+    "SagaDefinitionError",
+    "SagaError",
+    "SagaExecutionError",
+    "SagaManager",
+    "SagaNotFoundError",
+    "SagaRecord",
+    "SagaServices",
+    "SagaStepRecord",
+    "SagaStepResult",
+    "SagaStepStatus",
+    "SagaStoreError",
+    "SagaValidationError",
+    "SqlSagaStore",
+    "saga_handler",
+    "saga_step",
     "DeadLetterStoreError",
     "Deduplicator",
     "IdempotencyConflictError",

@@ -22,6 +22,8 @@ from lexigram.events.config import EventsConfig
 from lexigram.events.di.handlers import SCOPED_HANDLERS
 from lexigram.events.di.projections import SCOPED_PROJECTIONS
 from lexigram.events.di.provider import EventsProvider
+from lexigram.events.di.sagas import SCOPED_SAGAS
+from lexigram.events.sagas.base import SagaBase
 from lexigram.events.types import EventStoreBackend
 
 __all__ = ["EventsModule"]
@@ -82,6 +84,20 @@ class EventsModule(Module):
         return DynamicModule(
             module=cls, providers=projections, contributions={SCOPED_PROJECTIONS: projections}
         )
+
+    @classmethod
+    def sagas(cls, *sagas: type) -> DynamicModule:
+        """Add saga classes to the application that imports ``configure()``.
+
+        ``SagaBase`` classes are registered with the application's ``SagaManager`` as they are
+        (``manager.start(Saga, data=...)`` runs them); event-driven saga classes are built by the
+        container (their ``__init__`` parameters are injected) and receive the events they handle.
+        """
+        for saga in sagas:
+            if not isinstance(saga, type):
+                raise TypeError(f"EventsModule.sagas takes saga classes, got {saga!r}")
+        built = tuple(saga for saga in sagas if not issubclass(saga, SagaBase))
+        return DynamicModule(module=cls, providers=built, contributions={SCOPED_SAGAS: sagas})
 
     @classmethod
     def stub(cls, config: EventsConfig | Mapping[str, Any] | None = None) -> DynamicModule:

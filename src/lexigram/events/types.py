@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from lexigram.contracts.events.records import Checkpoint, EventEnvelope, Snapshot, StreamInfo
+from lexigram.contracts.workflow.records import SagaState
 
 __all__ = [
     "AggregateStatus",
@@ -57,19 +58,6 @@ class ProjectionState(enum.StrEnum):
     LIVE = "live"
     FAULTED = "faulted"
     REBUILDING = "rebuilding"
-
-
-class SagaState(enum.StrEnum):
-    """The state of a saga instance."""
-
-    NOT_STARTED = "not_started"
-    STARTED = "started"
-    RUNNING = "running"
-    COMPENSATING = "compensating"
-    COMPENSATED = "compensated"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,12 @@ async def pg_config(postgres_dsn: str) -> AsyncIterator[ConfigFactory]:
         settings.setdefault("checkpoints_table", "{prefix}_checkpoints")
         settings.setdefault("parked_table", "{prefix}_parked")
         settings.setdefault("leases_table", "{prefix}_leases")
+        settings.setdefault("idempotency_table", "{prefix}_idempotency")
+        settings.setdefault("dead_letters_table", "{prefix}_dead_letters")
+        settings.setdefault("sagas_table", "{prefix}_sagas")
         settings.setdefault("pool_max_size", 12)
-        for name in ("events_table", "snapshots_table", "checkpoints_table", "parked_table", "leases_table"):
+        named = ("events_table", "snapshots_table", "checkpoints_table", "parked_table", "leases_table")
+        for name in (*named, "idempotency_table", "dead_letters_table", "sagas_table"):
             settings[name] = settings[name].format(prefix=prefix)
             prefixes.append(settings[name])
         return PostgresEventStoreConfig(dsn=postgres_dsn, **settings)

@@ -20,9 +20,9 @@ def database(tmp_path: Path) -> str:
 async def test_migrate_applies_each_version_once(database: str) -> None:
     store = SqliteEventStore(config=SqliteConfig(database=database))
     assert await store.schema_version() == 0
-    assert await store.migrate() == [1]
+    assert await store.migrate() == [1, 2]  # the log, then the outbox
     assert await store.migrate() == []
-    assert await store.schema_version() == store.latest_schema_version == 1
+    assert await store.schema_version() == store.latest_schema_version == 2
     await store.close()
     again = SqliteEventStore(config=SqliteConfig(database=database))
     assert await again.migrate() == []
@@ -32,9 +32,10 @@ async def test_migrate_applies_each_version_once(database: str) -> None:
 async def test_stores_migrating_one_file_at_once_apply_each_version_once(database: str) -> None:
     stores = [SqliteEventStore(config=SqliteConfig(database=database)) for _ in range(4)]
     applied = await asyncio.gather(*(store.migrate() for store in stores))
-    assert sorted(applied) == [[], [], [], [1]]
+    assert sorted(applied) == [[], [], [], [1, 2]]
     with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT version FROM events_schema_migrations").fetchall() == [(1,)]
+        versions = connection.execute("SELECT version FROM events_schema_migrations ORDER BY version")
+        assert versions.fetchall() == [(1,), (2,)]
     for store in stores:
         await store.close()
 
@@ -42,7 +43,7 @@ async def test_stores_migrating_one_file_at_once_apply_each_version_once(databas
 async def test_the_event_and_snapshot_stores_keep_separate_ledgers(database: str) -> None:
     events = SqliteEventStore(config=SqliteConfig(database=database))
     snapshots = SqliteSnapshotStore(config=SqliteConfig(database=database))
-    assert await events.migrate() == [1]
+    assert await events.migrate() == [1, 2]
     assert await snapshots.schema_version() == 0
     assert await snapshots.migrate() == [1]
     await events.close()
@@ -54,7 +55,7 @@ async def test_without_auto_create_the_tables_must_exist(database: str) -> None:
     store = SqliteEventStore(config=config)
     with pytest.raises(SchemaError, match="lexigram-events db upgrade"):
         await store.append("o-1", [placed()])
-    assert await store.migrate() == [1]
+    assert await store.migrate() == [1, 2]
     assert await store.append("o-1", [placed()]) == 1
     await store.close()
 

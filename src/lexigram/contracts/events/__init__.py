@@ -26,6 +26,7 @@ from lexigram.contracts.events.idempotency import (
     RecordStatus,
     TransactionalIdempotencyStoreProtocol,
 )
+from lexigram.contracts.events.keys import KeyProviderProtocol, SubjectKey, SubjectKeyStoreProtocol
 from lexigram.contracts.events.leases import PartitionLease, PartitionLeaseStoreProtocol
 from lexigram.contracts.events.outbox import (
     OutboxEntry,
@@ -54,6 +55,9 @@ from lexigram.contracts.events.subscriptions import (
 from lexigram.contracts.messages import Command, DomainEvent, Query
 
 __all__ = [
+    "KeyProviderProtocol",
+    "SubjectKey",
+    "SubjectKeyStoreProtocol",
     "ClaimOutcome",
     "ClaimStatus",
     "IdempotencyRecord",

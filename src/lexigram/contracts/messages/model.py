@@ -91,8 +91,9 @@ class MessageMeta(type):
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         holder.append(cls)
         for field_name, annotation, default, factory in own_specs:
-            fields.pop(field_name, None)
-            fields[field_name] = FieldSpec(field_name, annotation, cls, default, factory, is_base)
+            previous = fields.pop(field_name, None)
+            stays_base = is_base or (previous is not None and previous.base)  # a base field stays one
+            fields[field_name] = FieldSpec(field_name, annotation, cls, default, factory, stays_base)
         ordered = {n: s for n, s in fields.items() if s.base}
         ordered.update({n: s for n, s in fields.items() if not s.base})
         cls.__message_fields__ = ordered

@@ -1,12 +1,34 @@
-"""Workflow contracts: sagas (process managers) and the manager that routes events to them."""
+"""Workflow contracts: sagas (process managers), the manager that drives them, and their store.
+
+``SagaProtocol`` and ``SagaManagerProtocol`` are the seeds' extension points; ``SagaStoreProtocol``
+with ``SagaRecord``/``SagaStepRecord`` is where saga instances persist (``records``, ``stores``).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 from lexigram.contracts.exceptions import LexigramError
+from lexigram.contracts.workflow.records import (
+    FINAL_SAGA_STATES,
+    SagaRecord,
+    SagaState,
+    SagaStepRecord,
+    SagaStepStatus,
+)
+from lexigram.contracts.workflow.stores import SagaStoreProtocol
 
-__all__ = ["SagaManagerProtocol", "SagaNotBoundError", "SagaProtocol"]
+__all__ = [
+    "FINAL_SAGA_STATES",
+    "SagaManagerProtocol",
+    "SagaNotBoundError",
+    "SagaProtocol",
+    "SagaRecord",
+    "SagaState",
+    "SagaStepRecord",
+    "SagaStepStatus",
+    "SagaStoreProtocol",
+]
 
 
 class SagaNotBoundError(LexigramError):

@@ -221,12 +221,15 @@ class AggregateRoot(Entity):
         return copy.deepcopy(self.__dict__)
 
     def create_snapshot(self) -> Snapshot:
-        """Capture the current state and version as a ``Snapshot``."""
+        """Capture the current state and version as a ``Snapshot``, with the state's fingerprint."""
+        from lexigram.events.snapshots.fingerprint import FINGERPRINT_KEY, state_fingerprint  # a cycle
+
         return Snapshot(
             aggregate_id=self.id,
             aggregate_type=type(self).__name__,
             version=self._version,
             state=self.to_dict(),
+            metadata={FINGERPRINT_KEY: state_fingerprint(type(self))},
         )
 
     def load_from_snapshot(self, snapshot: Snapshot, *, copy_state: bool = True) -> None:

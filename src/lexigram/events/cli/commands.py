@@ -8,6 +8,7 @@ import click
 
 from lexigram.events.cli.database import db
 from lexigram.events.cli.outbox import outbox
+from lexigram.events.cli.schema import schema
 
 __all__ = ["build_cli"]
 
@@ -42,4 +43,5 @@ def build_cli(package_version: str) -> click.Group:
 
     cli.add_command(db)
     cli.add_command(outbox)
+    cli.add_command(schema)
     return cli

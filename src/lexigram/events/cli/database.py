@@ -50,9 +50,6 @@ def store_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-_options = store_options  # the former name
-
-
 @click.group(help="Create, upgrade and inspect the schema of the configured event store.")
 def db() -> None:
     """The ``db`` command group."""
@@ -153,6 +150,9 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
         dead_letters = dead_letter_store_for(config, pair.event_store)
         if dead_letters is not None:
             stores.append(("dead-letter store", dead_letters))
+        from lexigram.events.di.sagas import saga_store_for
+
+        stores.append(("saga store", saga_store_for(config, pair.event_store)))
     if config.event_store_backend is EventStoreBackend.POSTGRES and config.postgres is not None:
         from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseStore
 

@@ -9,9 +9,9 @@ It is a thin orchestrator over sub-providers, each with one job:
 They register in that order, boot in that order and shut down in reverse, so the event bus is
 drained before the stores close. ``OutboxSubProvider`` runs the outbox relay (when
 ``outbox_enabled``) after the handlers, and stops it before the bus drains.
-``ProjectionSubProvider`` comes last: projections start once
-everything else runs and stop first. The saga manager will join the same way; a part only has to
-satisfy ``EventsSubProvider`` and be added in ``_build_parts``.
+``ProjectionSubProvider`` then starts the projections once
+everything else runs, and ``SagaSubProvider`` comes last: it resumes unfinished sagas and is the
+first to stop. A part only has to satisfy ``EventsSubProvider`` and be added in ``_build_parts``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from lexigram.events.di.buses import BusSubProvider
 from lexigram.events.di.handlers import HandlerSubProvider
 from lexigram.events.di.outbox import OUTBOX_BACKENDS, OutboxSubProvider
 from lexigram.events.di.projections import ProjectionSubProvider
+from lexigram.events.di.sagas import SagaSubProvider
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.di.sub_provider import EventsSubProvider
 from lexigram.events.repository.factory import RepositoryFactory
@@ -111,6 +112,7 @@ class EventsProvider(Provider):
             HandlerSubProvider(self._handler_modules),
             OutboxSubProvider(self._config, stores),
             ProjectionSubProvider(self._config, stores),
+            SagaSubProvider(self._config, stores),
         )
 
     async def register(self, container: ContainerRegistrarProtocol) -> None:

@@ -249,10 +249,13 @@ class OutboxRelay:
             generation = self._appends.generation if self._appends is not None else 0
             try:
                 result = await self.run_once()
-            except LexigramError as exc:
+            except Exception as exc:  # the relay outlives any failure: back off and try again
                 failures += 1
-                self._totals.last_error = str(exc)
-                logger.warning("outbox relay %s: pass failed, retrying: %s", self.worker_id, exc)
+                self._totals.last_error = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, LexigramError):
+                    logger.warning("outbox relay %s: pass failed, retrying: %s", self.worker_id, exc)
+                else:
+                    logger.exception("outbox relay %s: pass failed, retrying", self.worker_id)
                 await self._sleep(min(self.poll_interval, 0.05 * 2 ** min(failures, 6)))
                 continue
             failures = 0

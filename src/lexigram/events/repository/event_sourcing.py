@@ -14,6 +14,11 @@ Example::
     await repository.save(order)                # append, publish, maybe snapshot
 
 The stream of an aggregate is ``str(aggregate.id)``.
+
+Snapshots survive changes to the aggregate class: each snapshot the repository takes records the
+class's state fingerprint (``snapshots.fingerprint``). A snapshot taken for another state schema,
+or one that cannot be read at all, is ignored with a log line: the aggregate is replayed from its
+events and a fresh snapshot is written.
 """
 
 from __future__ import annotations
@@ -26,8 +31,15 @@ from lexigram.contracts.events.buses import EventBusProtocol
 from lexigram.contracts.events.records import Snapshot
 from lexigram.contracts.events.stores import EventStoreProtocol, SnapshotStoreProtocol
 from lexigram.events.aggregates.aggregate import AggregateRoot, new_aggregate
-from lexigram.events.exceptions import AggregateNotFoundError, ConfigurationError, InvalidOperationError
+from lexigram.events.exceptions import (
+    AggregateNotFoundError,
+    ConfigurationError,
+    EventLoadError,
+    InvalidOperationError,
+    SnapshotReplayError,
+)
 from lexigram.events.repository.base import AbstractRepository
+from lexigram.events.snapshots.fingerprint import snapshot_fingerprint, state_fingerprint, with_fingerprint
 from lexigram.events.snapshots.policies import EventCountPolicy, SnapshotContext, SnapshotPolicy
 from lexigram.events.stores.base import AbstractEventStore
 
@@ -50,6 +62,14 @@ class EventSourcingRepository(AbstractRepository[TAggregate]):
     ``event_bus`` in order, the buffer is cleared, and a snapshot is taken when the policy says so
     (default ``EventCountPolicy(snapshot_every)``; it needs a ``snapshot_store``). A failing
     snapshot is logged and never hides the successful append.
+
+    Each snapshot records the aggregate class's state fingerprint in its metadata. ``get`` ignores
+    a snapshot with a different fingerprint (the class changed since) or one the snapshot store
+    cannot read (``EventLoadError``, ``SnapshotUnreadableError`` among them): it logs a warning,
+    replays every event, and writes a fresh snapshot. A snapshot without a fingerprint (taken by
+    hand, without the repository) is used as it is. When the stream was compacted, so the events
+    alone cannot rebuild the aggregate, ``get`` raises ``SnapshotReplayError`` rather than build a
+    wrong state.
 
     Publishing is skipped when the event store publishes its own events: a store whose
     ``publishes_appended_events`` attribute is true (one with a transactional outbox, whose relay
@@ -83,15 +103,18 @@ class EventSourcingRepository(AbstractRepository[TAggregate]):
         default_append = AbstractEventStore.append
         if isinstance(event_store, AbstractEventStore) and type(event_store).append is default_append:
             self._framework_store = event_store
+        self._fingerprint = state_fingerprint(aggregate_type)
 
     # --- loading -------------------------------------------------------------------------------
 
     async def get(self, aggregate_id: Any) -> TAggregate | None:
         """Load the aggregate, or return None when it has no events and no snapshot."""
         key = str(aggregate_id)
-        snapshot = await self._latest_snapshot(key)
+        snapshot, discarded = await self._usable_snapshot(key)
         if snapshot is None:
             events = await self.event_store.read(key)
+            if discarded:
+                await self._ensure_replayable(key, len(events))
             if not events:
                 return None
         else:
@@ -103,6 +126,8 @@ class EventSourcingRepository(AbstractRepository[TAggregate]):
             aggregate.load_from_snapshot(snapshot, copy_state=False)
             aggregate.id = aggregate_id
         aggregate.load_from_history(events)
+        if discarded and self.snapshot_store is not None:
+            await self._replace_snapshot(aggregate, key, self.snapshot_store)
         return aggregate
 
     async def get_or_raise(self, aggregate_id: Any) -> TAggregate:
@@ -117,12 +142,65 @@ class EventSourcingRepository(AbstractRepository[TAggregate]):
         key = str(aggregate_id)
         if await self.event_store.stream_exists(key):
             return True
-        return self.snapshot_store is not None and await self.snapshot_store.get_latest(key) is not None
-
-    async def _latest_snapshot(self, key: str) -> Snapshot | None:
         if self.snapshot_store is None:
-            return None
-        return await self.snapshot_store.get_latest(key)
+            return False
+        try:
+            return await self.snapshot_store.get_latest(key) is not None
+        except EventLoadError:
+            return True  # a snapshot is there, even if it cannot be read
+
+    async def _usable_snapshot(self, key: str) -> tuple[Snapshot | None, bool]:
+        """The latest snapshot if it can be used, and whether an unusable one was set aside."""
+        if self.snapshot_store is None:
+            return None, False
+        name = self.aggregate_type.__name__
+        try:
+            snapshot = await self.snapshot_store.get_latest(key)
+        except EventLoadError as exc:
+            logger.warning(
+                "the snapshot of %s %s cannot be read (%s); replaying its events instead", name, key, exc
+            )
+            return None, True
+        if snapshot is None:
+            return None, False
+        recorded = snapshot_fingerprint(snapshot)
+        if recorded is not None and recorded != self._fingerprint:
+            logger.warning(
+                "the snapshot of %s %s at version %d was taken for another state schema (fingerprint "
+                "%s, now %s); replaying its events instead",
+                name,
+                key,
+                snapshot.version,
+                recorded,
+                self._fingerprint,
+            )
+            return None, True
+        return snapshot, False
+
+    async def _ensure_replayable(self, key: str, replayed: int) -> None:
+        """Raise ``SnapshotReplayError`` when the events alone cannot rebuild the aggregate."""
+        version = await self.event_store.get_stream_version(key)
+        if replayed < version or version == 0:
+            raise SnapshotReplayError(
+                f"{self.aggregate_type.__name__} {key} cannot be loaded: its snapshot is unreadable or "
+                f"was taken for another state schema, and only {replayed} of its {version} events are "
+                "stored (the stream was compacted), so replaying them would build a wrong state. Restore "
+                "a snapshot the current class can read, or the compacted events",
+                details={"aggregate_id": key, "stream_version": version, "events": replayed},
+            )
+
+    async def _replace_snapshot(
+        self, aggregate: TAggregate, key: str, snapshot_store: SnapshotStoreProtocol
+    ) -> None:
+        try:
+            await self._take_snapshot(aggregate, snapshot_store)
+        except Exception:  # the one boundary where a snapshot failure is contained
+            logger.exception(
+                "%s %s was replayed from its events (version %d), but writing its fresh snapshot failed",
+                type(aggregate).__name__,
+                key,
+                aggregate.version,
+            )
 
     # --- saving --------------------------------------------------------------------------------
 
@@ -199,7 +277,7 @@ class EventSourcingRepository(AbstractRepository[TAggregate]):
             )
 
     async def _take_snapshot(self, aggregate: TAggregate, snapshot_store: SnapshotStoreProtocol) -> Snapshot:
-        snapshot = aggregate.create_snapshot()
+        snapshot = with_fingerprint(aggregate.create_snapshot(), self.aggregate_type)
         await snapshot_store.save_snapshot(snapshot)
         aggregate._snapshot_version = snapshot.version
         aggregate._snapshot_taken_at = snapshot.timestamp

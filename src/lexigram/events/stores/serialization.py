@@ -8,7 +8,14 @@ global registry of ``DomainEvent`` subclasses) and rebuilds the event without re
 ``EventCodec`` is what a store holds: it wraps any serializer, stamps each decoded event with its
 global position and stream version, and applies the store's schema evolution (an object with
 ``upcast(data: dict) -> dict``) to the stored data before the class is built. With the default
-serializer, decoding, stamping and upcasting happen in one pass with no extra copy.
+serializer, decoding, stamping and upcasting happen in one pass with no extra copy. Writing stamps
+the class's current schema version (``stamping.schema_stamped``).
+
+A stored event this process cannot read raises: ``UnknownEventTypeError`` for a type without a
+class, ``EventVersionSkewError`` for a schema version newer than the class's, ``EventLoadError`` for
+data that does not decode (naming its position). Inside ``reading_version_skew()`` the default
+serializer returns an ``UnknownEvent`` record instead; that choice is made only after an event has
+failed, so the read path of readable events is unchanged.
 """
 
 from __future__ import annotations
@@ -18,10 +25,18 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from lexigram.contracts.events.stores import EventSerializerProtocol
+from lexigram.contracts.exceptions import LexigramError
 from lexigram.contracts.messages import DomainEvent, event_types
 from lexigram.contracts.messages.codegen import compile_message
-from lexigram.events.exceptions import EventLoadError, EventPersistenceError
-from lexigram.events.stores.stamping import declares_version, stored_copy
+from lexigram.events.exceptions import (
+    EventLoadError,
+    EventPersistenceError,
+    EventVersionSkewError,
+    UnknownEventTypeError,
+)
+from lexigram.events.schema.unknown import SkewReason, UnknownEvent, tolerating_version_skew
+from lexigram.events.schema.versions import current_schema_version
+from lexigram.events.stores.stamping import declares_version, schema_stamped, stored_copy
 
 __all__ = ["EventCodec", "JsonEventSerializer", "StoredEventDecoder", "dumps_json", "loads_json"]
 
@@ -71,8 +86,8 @@ class JsonEventSerializer:
 
     def __init__(self) -> None:
         self._types: dict[str, type[DomainEvent]] = {}
-        self._loaders: dict[str, tuple[Callable[[dict[str, Any]], Any], bool]] = {}
-        """Per stored type name: the class's stored-data loader and whether it declares ``version``."""
+        self._loaders: dict[str, tuple[Callable[[dict[str, Any]], Any], bool, int]] = {}
+        """Per stored type name: the class's loader, whether it declares ``version``, its schema version."""
         self._loaders_generation = -1
 
     def register_event_type(self, name: str, cls: type[DomainEvent]) -> None:
@@ -90,17 +105,17 @@ class JsonEventSerializer:
         if cls is None and isinstance(name, str):
             cls = event_types.resolve(name)
         if cls is None:
-            raise EventLoadError(
+            raise UnknownEventTypeError(
                 f"no event class is known for the stored event type {name!r}; import the module that "
                 f"defines it, or call store.register_event_type({name!r}, EventClass)",
-                details={"event_type": name},
+                event_type=name,
             )
         return cls
 
     def serialize(self, event: DomainEvent) -> bytes:
         """The JSON bytes of ``event.to_dict()``."""
         try:
-            return dumps_json(event.to_dict())
+            return dumps_json(schema_stamped(event).to_dict())
         except (TypeError, ValueError) as exc:
             raise EventPersistenceError(
                 f"cannot serialize {type(event).__name__} to JSON: {exc}",
@@ -129,37 +144,42 @@ class JsonEventSerializer:
 
         It does what ``deserialize_stored`` does in one call per event: parse, upcast, find the
         class's loader (cached per type name, refreshed when event classes are registered),
-        stamp position and version, build.
+        check the stored schema version is not newer than the class's, stamp position and
+        version, build. A failure goes to ``_failed`` (see the module docs).
         """
         loads, loaders, registry = loads_json, self._loaders, event_types
 
         def decode(data: bytes | str, position: int, version: int) -> DomainEvent:
             try:
                 document = loads(data)
-            except ValueError as exc:
-                raise EventLoadError(f"a stored event is not valid JSON: {exc}") from exc
-            if type(document) is not dict:
-                raise EventLoadError(f"a stored event must be a JSON object, got {type(document).__name__}")
-            if upcast is not None:
-                document = upcast(document)
-            if self._loaders_generation != registry.generation:
-                loaders.clear()
-                self._loaders_generation = registry.generation
-            name = document.get("event_type")
-            entry = loaders.get(name) if type(name) is str else None
-            if entry is None:
-                entry = self._loader(name)
-            document["sequence_number"] = position
-            if entry[1]:
-                document["version"] = version
-            loaded: DomainEvent = entry[0](document)
-            return loaded
+                if type(document) is not dict:
+                    raise EventLoadError(
+                        f"a stored event must be a JSON object, got {type(document).__name__}"
+                    )
+                if upcast is not None:
+                    document = upcast(document)
+                if self._loaders_generation != registry.generation:
+                    loaders.clear()
+                    self._loaders_generation = registry.generation
+                name = document.get("event_type")
+                entry = loaders.get(name) if type(name) is str else None
+                if entry is None:
+                    entry = self._loader(name)
+                if document.get("schema_version", 1) > entry[2]:
+                    raise _newer_version(document, entry[2], position)
+                document["sequence_number"] = position
+                if entry[1]:
+                    document["version"] = version
+                loaded: DomainEvent = entry[0](document)
+                return loaded
+            except Exception as exc:  # the one boundary of the read path: explain, or record
+                return _failed(exc, data, position, version)
 
         return decode
 
-    def _loader(self, name: Any) -> tuple[Callable[[dict[str, Any]], Any], bool]:
+    def _loader(self, name: Any) -> tuple[Callable[[dict[str, Any]], Any], bool, int]:
         cls = self.resolve(name)
-        entry = (compile_message(cls).load, declares_version(cls))
+        entry = (compile_message(cls).load, declares_version(cls), current_schema_version(cls))
         self._loaders[str(name)] = entry
         return entry
 
@@ -174,10 +194,91 @@ class JsonEventSerializer:
         return document
 
 
+def _newer_version(document: dict[str, Any], known: int, position: int) -> EventVersionSkewError:
+    name = str(document.get("event_type"))
+    stored = document.get("schema_version")
+    return EventVersionSkewError(
+        f"the stored {name} at position {position} has schema version {stored}, newer than the "
+        f"v{known} this process knows (a newer service wrote it); deploy the newer {name} class, or "
+        "read through VersionAwareSubscription to have such events reported instead",
+        event_type=name,
+        stored_version=stored if type(stored) is int else known + 1,
+        known_version=known,
+        position=position,
+    )
+
+
+def _failed(exc: Exception, data: bytes | str, position: int, version: int) -> DomainEvent:
+    """An event failed to decode: an ``UnknownEvent`` inside ``reading_version_skew()``, else raise."""
+    if isinstance(exc, UnknownEventTypeError) and exc.position is None:
+        exc.position = position
+        exc.details["position"] = position
+    if tolerating_version_skew():
+        return _unknown_event(exc, data, position, version)
+    if isinstance(exc, LexigramError):
+        raise exc
+    if isinstance(exc, ValueError) and _not_json(data):
+        raise EventLoadError(
+            f"a stored event is not valid JSON: {exc}", details={"position": position}
+        ) from exc
+    raise EventLoadError(
+        f"the stored event at position {position} cannot be decoded: {type(exc).__name__}: {exc}; "
+        "check the upcasters of its type and version",
+        details={"position": position},
+    ) from exc
+
+
+def _not_json(data: bytes | str) -> bool:
+    try:
+        loads_json(data)
+    except ValueError:
+        return True
+    return False
+
+
+def _unknown_event(exc: Exception, data: bytes | str, position: int, version: int) -> UnknownEvent:
+    try:
+        document = loads_json(data)
+    except ValueError:
+        document = None
+    if type(document) is not dict:
+        raw = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)
+        document = {"raw": raw}
+    name = document.get("event_type")
+    stored = document.get("schema_version", 1 if "raw" not in document else None)
+    known: int | None = None
+    if isinstance(exc, UnknownEventTypeError):
+        reason = SkewReason.UNKNOWN_TYPE
+    elif isinstance(exc, EventVersionSkewError):
+        reason, known = SkewReason.NEWER_VERSION, exc.known_version
+    else:
+        reason = SkewReason.UNREADABLE
+    return UnknownEvent(
+        original_type=str(name) if name is not None else "?",
+        reason=reason.value,
+        stored_version=stored if type(stored) is int else None,
+        known_version=known,
+        error=None if reason is SkewReason.UNKNOWN_TYPE else _error_text(exc),
+        stream_version=version,
+        data=document,
+        sequence_number=position,
+        aggregate_id=_text_or_none(document.get("aggregate_id")),
+        aggregate_type=_text_or_none(document.get("aggregate_type")),
+    )
+
+
+def _error_text(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, LexigramError) else f"{type(exc).__name__}: {exc}"
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _json_row(event: DomainEvent) -> tuple[str, str, str, bytes]:
     """The default serializer's row: the id and time come from the one ``to_dict`` it encodes."""
     try:
-        document = event.to_dict()
+        document = schema_stamped(event).to_dict()
         return document["event_id"], event.event_type, document["occurred_at"], dumps_json(document)
     except (TypeError, ValueError) as exc:
         raise EventPersistenceError(
@@ -211,7 +312,13 @@ class EventCodec:
         The JSON default decodes in one call per event (its ``stored_decoder``); other serializers
         go through ``deserialize_stored`` or ``deserialize``.
         """
-        self.encode: Callable[[DomainEvent], bytes] = self.serializer.serialize
+        serialize = self.serializer.serialize
+        self.encode: Callable[[DomainEvent], bytes] = (
+            serialize
+            if type(self.serializer) is JsonEventSerializer
+            else lambda event: serialize(schema_stamped(event))
+        )
+        """Serialize an event with its class's current schema version stamped on it."""
         self.encode_row: Callable[[DomainEvent], tuple[str, str, str, bytes]] = (
             _json_row if type(self.serializer) is JsonEventSerializer else self._row
         )

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from lexigram.events.testing.idempotency_store_contract import IdempotencyStoreContract
     from lexigram.events.testing.lease_store_contract import PartitionLeaseStoreContract
     from lexigram.events.testing.outbox_store_contract import OutboxStoreContract
+    from lexigram.events.testing.saga_store_contract import SagaStoreContract
     from lexigram.events.testing.snapshot_store_contract import SnapshotStoreContract
+    from lexigram.events.testing.subject_key_store_contract import SubjectKeyStoreContract
 
 __all__ = [
     "AggregateScenario",
@@ -40,7 +42,9 @@ __all__ = [
     "IdempotencyStoreContract",
     "OutboxStoreContract",
     "PartitionLeaseStoreContract",
+    "SagaStoreContract",
     "SnapshotStoreContract",
+    "SubjectKeyStoreContract",
     "assert_events_match",
     "describe_event",
     "event_payload",
@@ -54,7 +58,9 @@ _LAZY = {
     "EventStoreContract": "lexigram.events.testing.event_store_contract",
     "OutboxStoreContract": "lexigram.events.testing.outbox_store_contract",
     "PartitionLeaseStoreContract": "lexigram.events.testing.lease_store_contract",
+    "SagaStoreContract": "lexigram.events.testing.saga_store_contract",
     "SnapshotStoreContract": "lexigram.events.testing.snapshot_store_contract",
+    "SubjectKeyStoreContract": "lexigram.events.testing.subject_key_store_contract",
 }
 
 

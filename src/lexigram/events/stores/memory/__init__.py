@@ -5,6 +5,7 @@ from lexigram.events.stores.memory.event_store import EventEvictionWarning, InMe
 from lexigram.events.stores.memory.idempotency_store import InMemoryIdempotencyStore
 from lexigram.events.stores.memory.lease_store import InMemoryPartitionLeaseStore
 from lexigram.events.stores.memory.snapshot_store import InMemorySnapshotStore
+from lexigram.events.stores.memory.subject_key_store import InMemorySubjectKeyStore
 
 __all__ = [
     "EventEvictionWarning",
@@ -13,4 +14,5 @@ __all__ = [
     "InMemoryIdempotencyStore",
     "InMemoryPartitionLeaseStore",
     "InMemorySnapshotStore",
+    "InMemorySubjectKeyStore",
 ]

@@ -16,6 +16,7 @@ from lexigram.events.stores.postgres.lease_store import PostgresPartitionLeaseSt
 from lexigram.events.stores.postgres.pool import PostgresPool
 from lexigram.events.stores.postgres.snapshot_store import PostgresSnapshotStore
 from lexigram.events.stores.postgres.statements import MAX_EVENTS_PER_TRANSACTION
+from lexigram.events.stores.postgres.subject_key_store import PostgresSubjectKeyStore
 
 __all__ = [
     "MAX_EVENTS_PER_TRANSACTION",
@@ -26,4 +27,5 @@ __all__ = [
     "PostgresPartitionLeaseStore",
     "PostgresPool",
     "PostgresSnapshotStore",
+    "PostgresSubjectKeyStore",
 ]

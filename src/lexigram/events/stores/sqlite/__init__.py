@@ -5,6 +5,7 @@ from lexigram.events.stores.sqlite.dead_letter_store import SqliteDeadLetterStor
 from lexigram.events.stores.sqlite.event_store import SqliteEventStore
 from lexigram.events.stores.sqlite.idempotency_store import SqliteIdempotencyStore
 from lexigram.events.stores.sqlite.snapshot_store import SqliteSnapshotStore
+from lexigram.events.stores.sqlite.subject_key_store import SqliteSubjectKeyStore
 
 __all__ = [
     "SqliteCheckpointStore",
@@ -12,4 +13,5 @@ __all__ = [
     "SqliteEventStore",
     "SqliteIdempotencyStore",
     "SqliteSnapshotStore",
+    "SqliteSubjectKeyStore",
 ]
