@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import sys
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import asyncpg
 import pytest
 
+from lexigram.events.config import PostgresEventStoreConfig, SqliteConfig
 from lexigram.events.decorators import clear_handler_registry
 
 
@@ -81,3 +87,69 @@ def redis_url(request: pytest.FixtureRequest) -> str:
 def mongo_uri(request: pytest.FixtureRequest) -> str:
     """A MongoDB wire-compatible server URI the tests may use freely."""
     return _server_url("mongo", request)
+
+
+# --- tables of a test's own ---------------------------------------------------------------------
+
+_PREFIXED_TABLES = (
+    "events_table",
+    "snapshots_table",
+    "checkpoints_table",
+    "parked_table",
+    "leases_table",
+    "idempotency_table",
+    "dead_letters_table",
+    "sagas_table",
+)
+
+
+class PostgresConfigs:
+    """Builds PostgreSQL configs whose tables no other test uses: every table name gets a prefix.
+
+    A setting may hold ``{prefix}``, replaced by the config's prefix; ``prefixes`` lists them all.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.prefixes: list[str] = []
+
+    def __call__(self, **settings: Any) -> PostgresEventStoreConfig:
+        prefix = f"t{uuid.uuid4().hex[:12]}"
+        self.prefixes.append(prefix)
+        for name in _PREFIXED_TABLES:
+            settings.setdefault(name, f"{{prefix}}_{name.removesuffix('_table')}")
+        for name, value in settings.items():
+            if isinstance(value, str):
+                settings[name] = value.format(prefix=prefix)
+        settings.setdefault("pool_max_size", 12)
+        return PostgresEventStoreConfig(dsn=self.dsn, **settings)
+
+    async def drop_tables(self) -> None:
+        """Drop every table whose name starts with one of the prefixes."""
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            for prefix in self.prefixes:
+                tables = await connection.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE $1",
+                    prefix.replace("_", r"\_") + "%",
+                )
+                for (table,) in tables:
+                    await connection.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+def pg_config(postgres_dsn: str) -> Iterator[PostgresConfigs]:
+    """PostgreSQL configs with tables of their own; the tables are dropped after the test."""
+    configs = PostgresConfigs(postgres_dsn)
+    yield configs
+    if configs.prefixes:  # from a thread of its own: the fixture may be torn down inside the test's loop
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            thread.submit(asyncio.run, configs.drop_tables()).result()
+
+
+@pytest.fixture
+def sqlite_config(tmp_path: Path) -> SqliteConfig:
+    """A config on a new database file in the test's folder."""
+    return SqliteConfig(database=str(tmp_path / "app.db"))

@@ -69,10 +69,10 @@ async def test_sqlite_files_hold_no_pii(tmp_path: Path, master_keys: dict[str, b
 
 
 async def test_postgres_dump_holds_no_pii(
-    pg_tables: Callable[..., PostgresEventStoreConfig], postgres_dsn: str, master_keys: dict[str, bytes]
+    pg_config: Callable[..., PostgresEventStoreConfig], postgres_dsn: str, master_keys: dict[str, bytes]
 ) -> None:
-    config = pg_tables()
-    prefix = pg_tables.prefixes[-1]  # type: ignore[attr-defined]
+    config = pg_config()
+    prefix = pg_config.prefixes[-1]
     keys = PostgresSubjectKeyStore(config, table=f"{prefix}_keys")
     serializer = encrypted_serializer(master_keys, subject_keys=keys)
     events = PostgresEventStore(config, provider=keys.pool, event_serializer=serializer, outbox=True)

@@ -37,10 +37,10 @@ class TestSqliteSubjectKeyStore(SubjectKeyStoreContract):
 class TestPostgresSubjectKeyStore(SubjectKeyStoreContract):
     @pytest.fixture
     async def subject_key_store(
-        self, pg_tables: Callable[..., PostgresEventStoreConfig]
+        self, pg_config: Callable[..., PostgresEventStoreConfig]
     ) -> AsyncIterator[PostgresSubjectKeyStore]:
-        config = pg_tables()
-        store = PostgresSubjectKeyStore(config, table=f"{pg_tables.prefixes[-1]}_keys")  # type: ignore[attr-defined]
+        config = pg_config()
+        store = PostgresSubjectKeyStore(config, table=f"{pg_config.prefixes[-1]}_keys")  # type: ignore[attr-defined]
         yield store
         await store.close()
 
@@ -71,10 +71,10 @@ async def test_sqlite_forget_leaves_no_trace_of_the_key_in_the_files(tmp_path: P
 
 
 async def test_postgres_tables_come_from_migrations_and_purge_rewrites_them(
-    pg_tables: Callable[..., PostgresEventStoreConfig], postgres_dsn: str
+    pg_config: Callable[..., PostgresEventStoreConfig], postgres_dsn: str
 ) -> None:
-    config = pg_tables(auto_create_tables=False)
-    table = f"{pg_tables.prefixes[-1]}_keys"  # type: ignore[attr-defined]
+    config = pg_config(auto_create_tables=False)
+    table = f"{pg_config.prefixes[-1]}_keys"  # type: ignore[attr-defined]
     store = PostgresSubjectKeyStore(config, table=table)
     assert await store.schema_version() == 0
     assert await store.migrate() == [1]

@@ -14,7 +14,10 @@ from lexigram.events.config import PostgresEventStoreConfig, SqliteConfig
 from lexigram.events.stores.memory.idempotency_store import InMemoryIdempotencyStore
 from lexigram.events.stores.postgres.idempotency_store import PostgresIdempotencyStore
 from lexigram.events.stores.sqlite.idempotency_store import SqliteIdempotencyStore
-from lexigram.events.testing.idempotency_store_contract import IdempotencyStoreContract
+from lexigram.events.testing.idempotency_store_contract import (
+    IdempotencyStoreContract,
+    TransactionalIdempotencyStoreContract,
+)
 
 PostgresConfigFactory = Callable[..., PostgresEventStoreConfig]
 
@@ -25,7 +28,7 @@ class TestInMemoryIdempotencyStore(IdempotencyStoreContract):
         return InMemoryIdempotencyStore()
 
 
-class TestSqliteIdempotencyStore(IdempotencyStoreContract):
+class TestSqliteIdempotencyStore(TransactionalIdempotencyStoreContract):
     @pytest.fixture
     async def idempotency_store(self, sqlite_config: SqliteConfig) -> AsyncIterator[SqliteIdempotencyStore]:
         store = SqliteIdempotencyStore(sqlite_config)
@@ -39,7 +42,7 @@ class TestSqliteIdempotencyStore(IdempotencyStoreContract):
         await store.close()
 
 
-class TestPostgresIdempotencyStore(IdempotencyStoreContract):
+class TestPostgresIdempotencyStore(TransactionalIdempotencyStoreContract):
     parameter_style = "numeric"
 
     @pytest.fixture

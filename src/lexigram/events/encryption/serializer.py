@@ -35,6 +35,7 @@ from lexigram.events.encryption.redaction import mark_redacted
 from lexigram.events.encryption.subject_keys import SubjectKeyring
 from lexigram.events.exceptions import EventLoadError, EventPersistenceError, SecurityError
 from lexigram.events.stores.serialization import JsonEventSerializer, dumps_json, loads_json
+from lexigram.events.stores.stamping import schema_stamped
 
 __all__ = ["ENVELOPE", "EncryptedEventSerializer"]
 
@@ -143,13 +144,29 @@ class EncryptedEventSerializer:
 
     def serialize(self, event: DomainEvent) -> bytes:
         """The stored bytes of ``event``, its encrypted fields sealed in the envelope."""
+        return self.encode_row(event)[3]
+
+    def encode_row(self, event: DomainEvent) -> tuple[str, str, str, bytes]:
+        """(event id, event type, occurred at, stored bytes) of ``event``, from one ``to_dict``.
+
+        Stores with those columns call this instead of ``serialize`` (``EventCodec.encode_row``).
+        """
         plan = self._plans.get(type(event), _UNKNOWN)
         if plan is _UNKNOWN:
             plan = self.plan_of(type(event))
+        try:
+            if type(self.json_serializer) is JsonEventSerializer:
+                document = schema_stamped(event).to_dict()  # what the JSON serializer writes
+            else:  # a custom inner serializer: its own document
+                document = loads_json(self.json_serializer.serialize(event))
+        except (TypeError, ValueError) as exc:
+            raise EventPersistenceError(
+                f"cannot serialize {type(event).__name__} to JSON: {exc}",
+                details={"event_type": type(event).__name__},
+            ) from exc
+        row_id, occurred_at = document["event_id"], document["occurred_at"]
         if plan is None:
-            return self.json_serializer.serialize(event)
-        # the inner serializer's own document (with whatever it stamps, such as the schema version)
-        document = loads_json(self.json_serializer.serialize(event))
+            return row_id, event.event_type, occurred_at, self._dumps(event, document)
         sealed = {name: document.pop(name) for name in plan.fields}
         envelope: dict[str, Any] = {"k": plan.alias}
         if plan.subject is None:
@@ -159,9 +176,13 @@ class EncryptedEventSerializer:
             subject = _subject_of(event, plan)
             fernet = self._keyring(plan, type(event).__name__).for_write(plan.alias, subject)
             envelope["s"] = subject
+        envelope["c"] = fernet.encrypt(self._dumps(event, sealed)).decode("ascii")
+        document[ENVELOPE] = envelope
+        return row_id, event.event_type, occurred_at, self._dumps(event, document)
+
+    @staticmethod
+    def _dumps(event: DomainEvent, document: dict[str, Any]) -> bytes:
         try:
-            envelope["c"] = fernet.encrypt(dumps_json(sealed)).decode("ascii")
-            document[ENVELOPE] = envelope
             return dumps_json(document)
         except (TypeError, ValueError) as exc:
             raise EventPersistenceError(

@@ -319,8 +319,13 @@ class EventCodec:
             else lambda event: serialize(schema_stamped(event))
         )
         """Serialize an event with its class's current schema version stamped on it."""
+        own_row = getattr(self.serializer, "encode_row", None)
         self.encode_row: Callable[[DomainEvent], tuple[str, str, str, bytes]] = (
-            _json_row if type(self.serializer) is JsonEventSerializer else self._row
+            _json_row
+            if type(self.serializer) is JsonEventSerializer
+            else own_row
+            if callable(own_row)
+            else self._row
         )
         """(event id, event type, occurred at, data) of an event, for stores with those columns."""
 

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from lexigram.events.testing.checkpoint_store_contract import CheckpointStoreContract
     from lexigram.events.testing.dead_letter_store_contract import DeadLetterStoreContract
     from lexigram.events.testing.event_store_contract import EventStoreContract
-    from lexigram.events.testing.idempotency_store_contract import IdempotencyStoreContract
+    from lexigram.events.testing.idempotency_store_contract import (
+        IdempotencyStoreContract,
+        TransactionalIdempotencyStoreContract,
+    )
     from lexigram.events.testing.lease_store_contract import PartitionLeaseStoreContract
     from lexigram.events.testing.outbox_store_contract import OutboxStoreContract
     from lexigram.events.testing.saga_store_contract import SagaStoreContract
@@ -45,6 +48,7 @@ __all__ = [
     "SagaStoreContract",
     "SnapshotStoreContract",
     "SubjectKeyStoreContract",
+    "TransactionalIdempotencyStoreContract",
     "assert_events_match",
     "describe_event",
     "event_payload",
@@ -55,6 +59,7 @@ _LAZY = {
     "CheckpointStoreContract": "lexigram.events.testing.checkpoint_store_contract",
     "DeadLetterStoreContract": "lexigram.events.testing.dead_letter_store_contract",
     "IdempotencyStoreContract": "lexigram.events.testing.idempotency_store_contract",
+    "TransactionalIdempotencyStoreContract": "lexigram.events.testing.idempotency_store_contract",
     "EventStoreContract": "lexigram.events.testing.event_store_contract",
     "OutboxStoreContract": "lexigram.events.testing.outbox_store_contract",
     "PartitionLeaseStoreContract": "lexigram.events.testing.lease_store_contract",
