@@ -10,13 +10,14 @@ of the SQL layer leaves a saga store as ``SagaStoreError``.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from lexigram.contracts.workflow.records import SagaRecord, SagaState, SagaStepRecord, SagaStepStatus
-from lexigram.events.exceptions import EventStoreError, SagaStoreError, SagaValidationError
+from lexigram.events.exceptions import SagaStoreError, SagaValidationError
+from lexigram.events.stores.failures import reported_as
 
 __all__ = [
     "COLUMNS",
@@ -238,14 +239,10 @@ def record_from_values(row: Any, moment: Callable[[Any], datetime]) -> SagaRecor
     )
 
 
-@asynccontextmanager
-async def saga_store_failures() -> AsyncIterator[None]:
+def saga_store_failures() -> AbstractAsyncContextManager[None]:
     """Re-raise a storage failure (``EventStoreError``) of the block as ``SagaStoreError``.
 
     The message and details are kept and the original error becomes the ``__cause__``; schema
     and configuration problems pass unchanged.
     """
-    try:
-        yield
-    except EventStoreError as exc:
-        raise SagaStoreError(exc.message, details=exc.details) from exc
+    return reported_as(SagaStoreError)

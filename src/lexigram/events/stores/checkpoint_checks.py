@@ -12,13 +12,13 @@ UTC (a naive datetime is taken to be UTC already): every store hands back aware 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
-from lexigram.events.exceptions import CheckpointStoreError, EventStoreError, InvalidCheckpointError
+from lexigram.events.exceptions import CheckpointStoreError, InvalidCheckpointError
+from lexigram.events.stores.failures import reported_as
 
 __all__ = [
     "LARGEST_INTEGER",
@@ -116,14 +116,10 @@ def ended_transaction(what: str) -> CheckpointStoreError:
     )
 
 
-@asynccontextmanager
-async def store_failures() -> AsyncIterator[None]:
+def store_failures() -> AbstractAsyncContextManager[None]:
     """Re-raise a storage failure (``EventStoreError``) of the block as ``CheckpointStoreError``.
 
     The message and details are kept and the original error becomes the ``__cause__``; schema
     and configuration problems (``SchemaError``, ``ConfigurationError``) pass unchanged.
     """
-    try:
-        yield
-    except EventStoreError as exc:
-        raise CheckpointStoreError(exc.message, details=exc.details) from exc
+    return reported_as(CheckpointStoreError)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import PostgresEventStoreConfig
-from lexigram.events.exceptions import CheckpointStoreError, EventStoreError
+from lexigram.events.exceptions import CheckpointStoreError
 from lexigram.events.stores.checkpoint_checks import (
     checked_checkpoint,
     checked_name,
@@ -31,6 +29,7 @@ from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.linked_store import LinkedProjectionStore
 from lexigram.events.stores.postgres.migrator import Migrator
 from lexigram.events.stores.postgres.schema import CHECKPOINT_MIGRATIONS, CheckpointTables
+from lexigram.events.stores.postgres.session import lent_transaction
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.subscriptions import CheckpointStoreProtocol
@@ -147,8 +146,7 @@ class PostgresCheckpointStore(LinkedProjectionStore):
 
     # --- transactions --------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresCheckpointTransaction]:
+    def transaction(self) -> AbstractAsyncContextManager[PostgresCheckpointTransaction]:
         """One transaction on one connection: read-model writes, checkpoint and parks commit together.
 
         When the block raises, everything done through the transaction rolls back and the
@@ -156,47 +154,13 @@ class PostgresCheckpointStore(LinkedProjectionStore):
         did not raise, the transaction cannot commit: it rolls back and ``CheckpointStoreError``
         says so (unless the block recovered the transaction, with a savepoint).
         """
-        raised: BaseException | None = None
-        link = self._link
-        try:
-            await link.ensure_connected()
-            async with link.pool.connection() as connection:
-                database_transaction: Any = connection.transaction()
-                async with link.failures("begin a checkpoint transaction", writing=True):
-                    await database_transaction.start()
-                transaction = PostgresCheckpointTransaction(connection, link, self._sql)
-                try:
-                    yield transaction
-                except BaseException as exc:
-                    raised = exc
-                    transaction.state.open = False
-                    with contextlib.suppress(Exception):  # the pool discards a connection it cannot reset
-                        await database_transaction.rollback()
-                    raise
-                transaction.state.open = False
-                if transaction.state.failed and not await self._usable(connection):
-                    with contextlib.suppress(Exception):
-                        await database_transaction.rollback()
-                    raise CheckpointStoreError(
-                        "a statement of this checkpoint transaction failed and PostgreSQL aborted the "
-                        "transaction, so nothing of it was committed (the checkpoint included); let the "
-                        "statement's error propagate out of the block instead of catching it"
-                    )
-                async with link.failures("commit a checkpoint transaction", writing=True):
-                    await database_transaction.commit()
-        except EventStoreError as exc:
-            if exc is raised:
-                raise
-            raise CheckpointStoreError(exc.message, details=exc.details) from exc
-
-    async def _usable(self, connection: Any) -> bool:
-        """Whether the open transaction still accepts statements (it does not after a failed one)."""
-        async with self._link.failures("check a checkpoint transaction before its commit", writing=True):
-            try:
-                await connection.fetchval("SELECT 1")
-            except self._link.driver.InFailedSQLTransactionError:
-                return False
-        return True
+        return lent_transaction(
+            self._link,
+            lambda connection: PostgresCheckpointTransaction(connection, self._link, self._sql),
+            name="checkpoint transaction",
+            lost="the checkpoint included",
+            failure=CheckpointStoreError,
+        )
 
 
 if TYPE_CHECKING:

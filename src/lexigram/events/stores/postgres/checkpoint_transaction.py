@@ -11,8 +11,7 @@ before committing, instead of letting ``COMMIT`` silently roll it back.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
 from lexigram.events.exceptions import CheckpointStoreError
@@ -22,8 +21,9 @@ from lexigram.events.stores.postgres.checkpoint_sql import (
     checkpoint_arguments,
     parked_arguments,
 )
-from lexigram.events.stores.postgres.driver import ConnectionLike, describe
+from lexigram.events.stores.postgres.driver import ConnectionLike
 from lexigram.events.stores.postgres.link import StoreLink
+from lexigram.events.stores.postgres.session import PostgresSession, TransactionState
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.subscriptions import (
@@ -33,26 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresCheckpointTransaction", "PostgresReadModelSession"]
 
-T = TypeVar("T")
 
-_SHOWN_SQL = 200
-"""Characters of a failed statement quoted in the error."""
-
-
-def _shortened(sql: str) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= _SHOWN_SQL else text[: _SHOWN_SQL - 3] + "..."
-
-
-class _TransactionState:
-    """Whether the transaction's block is still running, and whether one of its statements failed."""
-
-    def __init__(self) -> None:
-        self.open = True
-        self.failed = False
-
-
-class PostgresReadModelSession:
+class PostgresReadModelSession(PostgresSession):
     """SQL on the transaction's connection (``$1``, ``$2``, ... placeholders).
 
     Example, in a projection's ``apply(event, session)``::
@@ -64,38 +46,11 @@ class PostgresReadModelSession:
     propagate and the whole transaction, checkpoint included, rolls back.
     """
 
-    def __init__(self, connection: ConnectionLike, link: StoreLink, state: _TransactionState) -> None:
-        self._connection = connection
-        self._link = link
-        self._state = state
+    failure = CheckpointStoreError
+    statement_kind = "a read-model statement"
 
-    async def execute(self, sql: str, *parameters: Any) -> None:
-        """Run one statement."""
-        await self._run(sql, lambda: self._connection.execute(sql, *parameters))
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per row of parameters (one batch, one round trip)."""
-        batch = [tuple(row) for row in rows]
-        await self._run(sql, lambda: self._connection.executemany(sql, batch))
-
-    async def fetch(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        """Run a query and return its rows as tuples."""
-        rows = await self._run(sql, lambda: self._connection.fetch(sql, *parameters))
-        return [tuple(row) for row in rows]
-
-    async def _run(self, sql: str, statement: Callable[[], Awaitable[T]]) -> T:
-        if not self._state.open:
-            raise ended_transaction("read-model session")
-        driver = self._link.driver
-        try:
-            return await statement()
-        except (OSError, TimeoutError, driver.PostgresError, driver.InterfaceError) as exc:
-            self._state.failed = True
-            raise CheckpointStoreError(
-                f"a read-model statement failed on PostgreSQL at {self._link.pool.server}: {describe(exc)} "
-                f"(statement: {_shortened(sql)})",
-                details={"server": str(self._link.pool.server), "sqlstate": getattr(exc, "sqlstate", None)},
-            ) from exc
+    def _ended(self) -> CheckpointStoreError:
+        return ended_transaction("read-model session")
 
 
 class PostgresCheckpointTransaction:
@@ -109,7 +64,7 @@ class PostgresCheckpointTransaction:
         self._connection = connection
         self._link = link
         self._statements = statements
-        self.state = _TransactionState()
+        self.state = TransactionState()
         self._session = PostgresReadModelSession(connection, link, self.state)
 
     @property

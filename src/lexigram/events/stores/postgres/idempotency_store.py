@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lexigram.contracts.events.idempotency import ClaimOutcome, ClaimStatus, IdempotencyRecord, RecordStatus
 from lexigram.contracts.exceptions import ConfigurationError, InfrastructureError
 from lexigram.events.config import PostgresEventStoreConfig
-from lexigram.events.exceptions import EventStoreError, IdempotencyStoreError
+from lexigram.events.exceptions import IdempotencyStoreError
 from lexigram.events.idempotency.checks import (
     checked_key,
     checked_result,
@@ -26,6 +24,7 @@ from lexigram.events.stores.postgres.idempotency_transaction import PostgresIdem
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.migrator import Migrator
 from lexigram.events.stores.postgres.reporting_store import ReportingLinkedStore
+from lexigram.events.stores.postgres.session import lent_transaction
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.idempotency import TransactionalIdempotencyStoreProtocol
@@ -126,47 +125,20 @@ class PostgresIdempotencyStore(ReportingLinkedStore):
         ):
             return status_count(await connection.execute(self._sql.purge))
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresIdempotencyTransaction]:
+    def transaction(self) -> AbstractAsyncContextManager[PostgresIdempotencyTransaction]:
         """One transaction on one connection: the caller's SQL and ``record_once`` commit together.
 
         When the block raises, everything rolls back and the exception propagates unchanged. When
         a statement failed inside the block but the block did not raise, nothing can commit: the
         transaction rolls back and ``IdempotencyStoreError`` says so.
         """
-        raised: BaseException | None = None
-        link = self._link
-        try:
-            await link.ensure_connected()
-            async with link.pool.connection() as connection:
-                database_transaction: Any = connection.transaction()
-                async with link.failures("begin an inbox transaction", writing=True):
-                    await database_transaction.start()
-                transaction = PostgresIdempotencyTransaction(connection, link, self._sql)
-                try:
-                    yield transaction
-                except BaseException as exc:
-                    raised = exc
-                    transaction.state.open = False
-                    with contextlib.suppress(Exception):  # the pool discards a connection it cannot reset
-                        await database_transaction.rollback()
-                    raise
-                transaction.state.open = False
-                if transaction.state.failed:
-                    with contextlib.suppress(Exception):
-                        await database_transaction.rollback()
-                    raise IdempotencyStoreError(
-                        "a statement of this inbox transaction failed and PostgreSQL aborted the "
-                        "transaction, so nothing of it was committed (the inbox record included); let the "
-                        "statement's "
-                        "error propagate out of the block instead of catching it"
-                    )
-                async with link.failures("commit an inbox transaction", writing=True):
-                    await database_transaction.commit()
-        except EventStoreError as exc:
-            if exc is raised:
-                raise
-            raise IdempotencyStoreError(exc.message, details=exc.details) from exc
+        return lent_transaction(
+            self._link,
+            lambda connection: PostgresIdempotencyTransaction(connection, self._link, self._sql),
+            name="inbox transaction",
+            lost="the inbox record included",
+            failure=IdempotencyStoreError,
+        )
 
 
 if TYPE_CHECKING:

@@ -1,48 +1,17 @@
 """The lifecycle and schema methods of the PostgreSQL projection stores (checkpoints, leases).
 
-Both stores hold a ``StoreLink`` and report database failures as ``CheckpointStoreError``
-(through ``store_failures``); this base class writes those methods once.
+Both stores hold a ``StoreLink`` and report database failures as ``CheckpointStoreError``.
 """
 
 from __future__ import annotations
 
-from lexigram.events.stores.checkpoint_checks import store_failures
-from lexigram.events.stores.postgres.link import StoreLink
-from lexigram.events.stores.postgres.pool import PostgresPool
+from lexigram.events.exceptions import CheckpointStoreError
+from lexigram.events.stores.postgres.reporting_store import ReportingLinkedStore
 
 __all__ = ["LinkedProjectionStore"]
 
 
-class LinkedProjectionStore:
-    """``connect``, ``close``, ``migrate``, ``schema_version`` and ``pool`` over a ``StoreLink``."""
+class LinkedProjectionStore(ReportingLinkedStore):
+    """The store lifecycle and schema methods, failing as ``CheckpointStoreError``."""
 
-    _link: StoreLink
-
-    async def connect(self) -> None:
-        """Open the pool and, with ``auto_create_tables``, create or upgrade the tables. Idempotent."""
-        async with store_failures():
-            await self._link.connect()
-
-    async def close(self) -> None:
-        """Release the pool (closing it when the store opened it and is its last user). Idempotent."""
-        await self._link.close()
-
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        async with store_failures():
-            return await self._link.migrate()
-
-    async def schema_version(self) -> int:
-        """The newest schema migration applied to the database, 0 when none."""
-        async with store_failures():
-            return await self._link.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._link.migrator.latest
-
-    @property
-    def pool(self) -> PostgresPool:
-        """The store's pool (shared with other stores when they were given the same one)."""
-        return self._link.pool
+    failure_type = CheckpointStoreError

@@ -1,8 +1,7 @@
 """The lifecycle and schema methods of the PostgreSQL stores that report failures as their own error.
 
-The idempotency store and the dead-letter store hold a ``StoreLink`` like the other stores and
-re-raise database failures as ``IdempotencyStoreError`` / ``DeadLetterStoreError``
-(``failure_type``); this base class writes those methods once.
+The checkpoint, lease, idempotency, dead-letter and saga stores hold a ``StoreLink`` and re-raise
+database failures as their own error (``failure_type``); this base class writes those methods once.
 """
 
 from __future__ import annotations

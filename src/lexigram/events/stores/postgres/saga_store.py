@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.contracts.workflow.records import SagaRecord
 from lexigram.events.config import PostgresEventStoreConfig
-from lexigram.events.exceptions import SagaConcurrencyError, SagaNotFoundError
+from lexigram.events.exceptions import SagaConcurrencyError, SagaNotFoundError, SagaStoreError
 from lexigram.events.sagas.rows import (
     COLUMNS,
     INCOMPLETE_STATES,
@@ -26,7 +26,7 @@ from lexigram.events.sagas.rows import (
 from lexigram.events.stores.postgres.driver import status_count
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.migrator import Migrator
-from lexigram.events.stores.postgres.pool import PostgresPool
+from lexigram.events.stores.postgres.reporting_store import ReportingLinkedStore
 from lexigram.events.stores.postgres.saga_schema import SAGA_MIGRATIONS, SagaTables
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _record(row: Any) -> SagaRecord:
     return record_from_values(tuple(row), _same)
 
 
-class PostgresSagaStore:
+class PostgresSagaStore(ReportingLinkedStore):
     """Saga instances in PostgreSQL; ``SqlSagaStore(PostgresEventStoreConfig(...))`` builds one.
 
     ``provider`` works as for the other PostgreSQL stores: None opens the store's own pool from
@@ -53,6 +53,8 @@ class PostgresSagaStore:
     borrowed. With ``auto_create_tables`` (the default), ``connect()`` or the first operation
     creates or upgrades ``sagas_table``.
     """
+
+    failure_type = SagaStoreError
 
     def __init__(self, config: PostgresEventStoreConfig | None = None, provider: Any = None) -> None:
         if config is not None and not isinstance(config, PostgresEventStoreConfig):
@@ -84,37 +86,6 @@ class PostgresSagaStore:
             'ORDER BY created_at, saga_id COLLATE "C"'
         )
         self._delete = f"DELETE FROM {table} WHERE saga_id = $1"
-
-    # --- lifecycle and schema ------------------------------------------------------------------
-
-    async def connect(self) -> None:
-        """Open the pool and, with ``auto_create_tables``, create or upgrade the table. Idempotent."""
-        async with saga_store_failures():
-            await self._link.connect()
-
-    async def close(self) -> None:
-        """Release the pool (closing it when the store opened it and is its last user). Idempotent."""
-        await self._link.close()
-
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        async with saga_store_failures():
-            return await self._link.migrate()
-
-    async def schema_version(self) -> int:
-        """The newest schema migration applied to the database, 0 when none."""
-        async with saga_store_failures():
-            return await self._link.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._link.migrator.latest
-
-    @property
-    def pool(self) -> PostgresPool:
-        """The store's pool (shared with other stores when they were given the same one)."""
-        return self._link.pool
 
     # --- instances -----------------------------------------------------------------------------
 

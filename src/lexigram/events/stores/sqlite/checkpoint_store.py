@@ -10,16 +10,14 @@ the checkpoint always agree.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import SqliteConfig
-from lexigram.events.exceptions import CheckpointStoreError, EventStoreError
+from lexigram.events.exceptions import CheckpointStoreError
 from lexigram.events.stores.checkpoint_checks import (
     checked_checkpoint,
     checked_name,
@@ -37,6 +35,7 @@ from lexigram.events.stores.sqlite.checkpoint_sql import (
 from lexigram.events.stores.sqlite.checkpoint_transaction import SqliteCheckpointTransaction
 from lexigram.events.stores.sqlite.database import SqliteDatabase, reject_provider
 from lexigram.events.stores.sqlite.schema import checkpoint_schema
+from lexigram.events.stores.sqlite.session import TransactionLender
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.subscriptions import CheckpointStoreProtocol
@@ -75,7 +74,13 @@ class SqliteCheckpointStore:
         schema = checkpoint_schema(self.config.checkpoints_table, self.config.parked_table)
         self._db = SqliteDatabase(self.config, schema, "checkpoint store")
         self._sql = CheckpointSql.render(self.config.checkpoints_table, self.config.parked_table)
-        self._holder: asyncio.Task[object] | None = None
+        self._lender = TransactionLender(
+            self._db,
+            CheckpointStoreError,
+            "this task holds a transaction of this SQLite checkpoint store, and the store's own "
+            "methods wait for that transaction to end: inside the `async with store.transaction()` "
+            "block use the transaction's save, park and session (transactions do not nest)",
+        )
 
     # --- lifecycle and schema ------------------------------------------------------------------
 
@@ -91,13 +96,13 @@ class SqliteCheckpointStore:
 
     async def migrate(self) -> list[int]:
         """Apply the schema migrations the database lacks; return the versions applied now."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         async with store_failures():
             return await self._db.migrate()
 
     async def schema_version(self) -> int:
         """The checkpoint store's schema version in the database (0: not initialised)."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         async with store_failures():
             return await self._db.schema_version()
 
@@ -108,7 +113,7 @@ class SqliteCheckpointStore:
 
     async def close(self) -> None:
         """Close the connection; a later operation opens it again. Idempotent."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         await self._db.close()
 
     # --- checkpoints ---------------------------------------------------------------------------
@@ -116,7 +121,7 @@ class SqliteCheckpointStore:
     async def load(self, name: str) -> Checkpoint | None:
         """The checkpoint saved under ``name``, or None."""
         key = checked_name(name)
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.load_checkpoint
         async with store_failures():
             row = await self._db.read(lambda c: c.execute(statement, (key,)).fetchone())
@@ -125,7 +130,7 @@ class SqliteCheckpointStore:
     async def save(self, checkpoint: Checkpoint) -> None:
         """Save the checkpoint under its ``projection_name`` (insert or replace)."""
         row = checkpoint_row(checked_checkpoint(checkpoint))
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.save_checkpoint
         async with store_failures():
             await self._db.write(lambda c: c.execute(statement, row).close())
@@ -133,7 +138,7 @@ class SqliteCheckpointStore:
     async def delete(self, name: str) -> bool:
         """Delete the checkpoint and the parked events of ``name``; True when a checkpoint existed."""
         key = checked_name(name)
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         sql = self._sql
 
         def delete(connection: sqlite3.Connection) -> bool:
@@ -145,7 +150,7 @@ class SqliteCheckpointStore:
 
     async def list_checkpoints(self) -> list[Checkpoint]:
         """Every saved checkpoint, by name."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         async with store_failures():
             return await self._db.fetch(self._sql.list_checkpoints, (), _checkpoints)
 
@@ -154,7 +159,7 @@ class SqliteCheckpointStore:
     async def park(self, parked: ParkedEvent) -> None:
         """Record a parked event (replacing one at the same projection and position)."""
         row = parked_row(checked_parked(parked))
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.park
         async with store_failures():
             await self._db.write(lambda c: c.execute(statement, row).close())
@@ -162,7 +167,7 @@ class SqliteCheckpointStore:
     async def list_parked(self, name: str | None = None) -> list[ParkedEvent]:
         """Parked events of one projection (or of all), by projection and position."""
         key = None if name is None else checked_name(name)
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         async with store_failures():
             if key is None:
                 return await self._db.fetch(self._sql.list_parked, (), _parked_events)
@@ -171,44 +176,20 @@ class SqliteCheckpointStore:
     async def remove_parked(self, name: str, position: int) -> bool:
         """Forget one parked event; True when it existed."""
         parameters = (checked_name(name), checked_position(position))
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.remove_parked
         async with store_failures():
             return await self._db.write(lambda c: c.execute(statement, parameters).rowcount > 0)
 
     # --- transactions --------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteCheckpointTransaction]:
+    def transaction(self) -> AbstractAsyncContextManager[SqliteCheckpointTransaction]:
         """One ``BEGIN IMMEDIATE`` transaction: read-model writes, checkpoint and parks commit together.
 
         When the block raises, everything done through the transaction rolls back and the
         exception propagates unchanged.
         """
-        self._refuse_inside_transaction()
-        raised: BaseException | None = None
-        try:
-            async with self._db.transaction() as held:
-                self._holder = asyncio.current_task()
-                try:
-                    yield SqliteCheckpointTransaction(held, self._sql, self.database)
-                except BaseException as exc:
-                    raised = exc
-                    raise
-                finally:
-                    self._holder = None
-        except EventStoreError as exc:
-            if exc is raised:
-                raise
-            raise CheckpointStoreError(exc.message, details=exc.details) from exc
-
-    def _refuse_inside_transaction(self) -> None:
-        if self._holder is not None and self._holder is asyncio.current_task():
-            raise CheckpointStoreError(
-                "this task holds a transaction of this SQLite checkpoint store, and the store's own "
-                "methods wait for that transaction to end: inside the `async with store.transaction()` "
-                "block use the transaction's save, park and session (transactions do not nest)"
-            )
+        return self._lender.lend(lambda held: SqliteCheckpointTransaction(held, self._sql, self.database))
 
 
 def _checkpoints(rows: list[tuple[object, ...]]) -> list[Checkpoint]:

@@ -9,14 +9,15 @@ blocks the event loop. Once the block ends, both refuse further use.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lexigram.contracts.events.records import Checkpoint, ParkedEvent
 from lexigram.events.exceptions import CheckpointStoreError
 from lexigram.events.stores.checkpoint_checks import checked_checkpoint, checked_parked, ended_transaction
 from lexigram.events.stores.sqlite.checkpoint_sql import CheckpointSql, checkpoint_row, parked_row
 from lexigram.events.stores.sqlite.database import HeldTransaction
+from lexigram.events.stores.sqlite.session import SqliteSession
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.subscriptions import (
@@ -26,73 +27,24 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteCheckpointTransaction", "SqliteReadModelSession"]
 
-T = TypeVar("T")
 
-_SHOWN_SQL = 200
-"""Characters of a failed statement quoted in the error."""
-
-
-def _shortened(sql: str) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= _SHOWN_SQL else text[: _SHOWN_SQL - 3] + "..."
-
-
-class SqliteReadModelSession:
-    """SQL on the checkpoint store's connection, inside the checkpoint transaction (``?`` placeholders).
+class SqliteReadModelSession(SqliteSession):
+    """SQL on the checkpoint store's connection, inside the open transaction (``?`` placeholders).
 
     Example, in a projection's ``apply(event, session)``::
 
         await session.execute("INSERT INTO order_totals (order_id, total) VALUES (?, ?)", event.order_id, 0)
 
     Rows come back as tuples. A failing statement raises ``CheckpointStoreError`` (the
-    ``sqlite3`` error is its ``__cause__``); let it propagate and the whole transaction, checkpoint
-    included, rolls back.
+    ``sqlite3`` error is its ``__cause__``); let it propagate and the whole transaction,
+    checkpoint included, rolls back.
     """
 
-    def __init__(self, held: HeldTransaction, database: str) -> None:
-        self._held = held
-        self._database = database
+    failure = CheckpointStoreError
+    statement_kind = "a read-model statement"
 
-    async def execute(self, sql: str, *parameters: Any) -> None:
-        """Run one statement."""
-
-        def run(connection: sqlite3.Connection) -> None:
-            connection.execute(sql, parameters).close()
-
-        await self._run(sql, run)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per row of parameters."""
-        batch = [tuple(row) for row in rows]  # read here: a generator never runs on the worker thread
-
-        def run(connection: sqlite3.Connection) -> None:
-            connection.executemany(sql, batch).close()
-
-        await self._run(sql, run, pages=1 + len(batch) // 16)
-
-    async def fetch(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        """Run a query and return its rows as tuples."""
-
-        def run(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            cursor = connection.execute(sql, parameters)
-            try:
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
-
-        return await self._run(sql, run, pages=0)
-
-    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], T], *, pages: int = 1) -> T:
-        if not self._held.is_open:
-            raise ended_transaction("read-model session")
-        try:
-            return await self._held.run(work, pages=pages)
-        except sqlite3.Error as exc:
-            raise CheckpointStoreError(
-                f"a read-model statement failed on the SQLite database {self._database}: {exc} "
-                f"(statement: {_shortened(sql)})",
-                details={"database": self._database},
-            ) from exc
+    def _ended(self) -> CheckpointStoreError:
+        return ended_transaction("read-model session")
 
 
 class SqliteCheckpointTransaction:

@@ -8,17 +8,15 @@ are serialised by SQLite's write lock: exactly one of them gets it.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 from lexigram.contracts.events.idempotency import ClaimOutcome, IdempotencyRecord
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import SqliteConfig
-from lexigram.events.exceptions import EventStoreError, IdempotencyStoreError
+from lexigram.events.exceptions import IdempotencyStoreError
 from lexigram.events.idempotency.checks import (
     checked_key,
     checked_result,
@@ -32,6 +30,7 @@ from lexigram.events.stores.sqlite.idempotency_schema import idempotency_schema
 from lexigram.events.stores.sqlite.idempotency_sql import IdempotencySql, claim_on, expiry, record_from_row
 from lexigram.events.stores.sqlite.idempotency_transaction import SqliteIdempotencyTransaction
 from lexigram.events.stores.sqlite.lifecycle import SqliteStoreLifecycle
+from lexigram.events.stores.sqlite.session import TransactionLender
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.idempotency import TransactionalIdempotencyStoreProtocol
@@ -64,14 +63,20 @@ class SqliteIdempotencyStore(SqliteStoreLifecycle):
             self.config, idempotency_schema(self.config.idempotency_table), "idempotency store"
         )
         self._sql = IdempotencySql.render(self.config.idempotency_table)
-        self._holder: asyncio.Task[object] | None = None
+        self._lender = TransactionLender(
+            self._db,
+            IdempotencyStoreError,
+            "this task holds a transaction of this SQLite idempotency store, and the store's own "
+            "methods wait for that transaction to end: inside the block use only the transaction "
+            "(its session and record_once); transactions do not nest",
+        )
 
     async def claim(self, key: str, fingerprint: str, token: str, lease_seconds: float) -> ClaimOutcome:
         """Claim ``key`` when it is free (absent or expired); otherwise return its live record."""
         key, token = checked_key(key), checked_token(token)
         fingerprint = checked_key(fingerprint, "the fingerprint")
         lease = checked_seconds(lease_seconds, "lease_seconds")
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         sql = self._sql
         async with reported_as(IdempotencyStoreError):
             return await self._db.write(lambda c: claim_on(c, sql, key, fingerprint, token, lease))
@@ -80,7 +85,7 @@ class SqliteIdempotencyStore(SqliteStoreLifecycle):
         """Record the result of the claim ``token`` holds; False when it holds none."""
         key, token, result = checked_key(key), checked_token(token), checked_result(result)
         ttl = checked_ttl(ttl_seconds, "ttl_seconds")
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.complete
 
         def complete(connection: sqlite3.Connection) -> bool:
@@ -93,7 +98,7 @@ class SqliteIdempotencyStore(SqliteStoreLifecycle):
     async def release(self, key: str, token: str) -> bool:
         """Delete the pending claim ``token`` holds; False when it holds none."""
         key, token = checked_key(key), checked_token(token)
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.release
         async with reported_as(IdempotencyStoreError):
             return await self._db.write(lambda c: c.execute(statement, (key, token)).rowcount > 0)
@@ -101,7 +106,7 @@ class SqliteIdempotencyStore(SqliteStoreLifecycle):
     async def get(self, key: str) -> IdempotencyRecord | None:
         """The live record of ``key``, or None."""
         key = checked_key(key)
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.live
         async with reported_as(IdempotencyStoreError):
             row = await self._db.read(lambda c: c.execute(statement, (key, time.time())).fetchone())
@@ -109,46 +114,22 @@ class SqliteIdempotencyStore(SqliteStoreLifecycle):
 
     async def purge_expired(self) -> int:
         """Delete the expired records; return how many."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         statement = self._sql.purge
         async with reported_as(IdempotencyStoreError):
             return await self._db.write(lambda c: c.execute(statement, (time.time(),)).rowcount, pages=8)
 
     async def close(self) -> None:
         """Close the connection; a later operation opens it again. Idempotent."""
-        self._refuse_inside_transaction()
+        self._lender.refuse_inside()
         await self._db.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteIdempotencyTransaction]:
+    def transaction(self) -> AbstractAsyncContextManager[SqliteIdempotencyTransaction]:
         """One ``BEGIN IMMEDIATE`` transaction: the caller's SQL and ``record_once`` commit together.
 
         When the block raises, everything rolls back and the exception propagates unchanged.
         """
-        self._refuse_inside_transaction()
-        raised: BaseException | None = None
-        try:
-            async with self._db.transaction() as held:
-                self._holder = asyncio.current_task()
-                try:
-                    yield SqliteIdempotencyTransaction(held, self._sql, self.database)
-                except BaseException as exc:
-                    raised = exc
-                    raise
-                finally:
-                    self._holder = None
-        except EventStoreError as exc:
-            if exc is raised:
-                raise
-            raise IdempotencyStoreError(exc.message, details=exc.details) from exc
-
-    def _refuse_inside_transaction(self) -> None:
-        if self._holder is not None and self._holder is asyncio.current_task():
-            raise IdempotencyStoreError(
-                "this task holds a transaction of this SQLite idempotency store, and the store's own "
-                "methods wait for that transaction to end: inside the block use only the transaction "
-                "(its session and record_once); transactions do not nest"
-            )
+        return self._lender.lend(lambda held: SqliteIdempotencyTransaction(held, self._sql, self.database))
 
 
 if TYPE_CHECKING:

@@ -9,30 +9,21 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from lexigram.contracts.events.idempotency import RecordStatus
 from lexigram.events.exceptions import IdempotencyStoreError
 from lexigram.events.idempotency.checks import checked_key, checked_ttl
 from lexigram.events.stores.sqlite.database import HeldTransaction
 from lexigram.events.stores.sqlite.idempotency_sql import IdempotencySql, expiry
+from lexigram.events.stores.sqlite.session import SqliteSession
 
 if TYPE_CHECKING:
     from lexigram.contracts.events.idempotency import IdempotencyTransactionProtocol
     from lexigram.contracts.events.subscriptions import ReadModelSessionProtocol
 
-__all__ = ["SqliteIdempotencyTransaction", "SqliteSession"]
-
-T = TypeVar("T")
-
-_SHOWN_SQL = 200
-
-
-def _shortened(sql: str) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= _SHOWN_SQL else text[: _SHOWN_SQL - 3] + "..."
+__all__ = ["SqliteIdempotencyTransaction", "SqliteInboxSession"]
 
 
 def _ended() -> IdempotencyStoreError:
@@ -42,50 +33,17 @@ def _ended() -> IdempotencyStoreError:
     )
 
 
-class SqliteSession:
-    """SQL on the store's connection, inside the open transaction (``?`` placeholders).
+class SqliteInboxSession(SqliteSession):
+    """SQL on the idempotency store's connection inside the open transaction (``?`` placeholders).
 
-    The same shape as the checkpoint store's read-model session: ``execute``, ``executemany``
-    and ``fetch`` (rows as tuples). A failing statement raises ``IdempotencyStoreError`` (the
-    ``sqlite3`` error is its ``__cause__``); let it propagate and the whole transaction rolls back.
+    The same shape as the checkpoint store's read-model session. A failing statement raises
+    ``IdempotencyStoreError``; let it propagate and the whole transaction rolls back.
     """
 
-    def __init__(self, held: HeldTransaction, database: str) -> None:
-        self._held = held
-        self._database = database
+    failure = IdempotencyStoreError
 
-    async def execute(self, sql: str, *parameters: Any) -> None:
-        """Run one statement."""
-        await self._run(sql, lambda c: c.execute(sql, parameters).close())
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per row of parameters."""
-        batch = [tuple(row) for row in rows]
-        await self._run(sql, lambda c: c.executemany(sql, batch).close(), pages=1 + len(batch) // 16)
-
-    async def fetch(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        """Run a query and return its rows as tuples."""
-
-        def run(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            cursor = connection.execute(sql, parameters)
-            try:
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
-
-        return await self._run(sql, run, pages=0)
-
-    async def _run(self, sql: str, work: Callable[[sqlite3.Connection], T], *, pages: int = 1) -> T:
-        if not self._held.is_open:
-            raise _ended()
-        try:
-            return await self._held.run(work, pages=pages)
-        except sqlite3.Error as exc:
-            raise IdempotencyStoreError(
-                f"a statement failed on the SQLite database {self._database}: {exc} "
-                f"(statement: {_shortened(sql)})",
-                details={"database": self._database},
-            ) from exc
+    def _ended(self) -> IdempotencyStoreError:
+        return _ended()
 
 
 class SqliteIdempotencyTransaction:
@@ -94,10 +52,10 @@ class SqliteIdempotencyTransaction:
     def __init__(self, held: HeldTransaction, sql: IdempotencySql, database: str) -> None:
         self._held = held
         self._sql = sql
-        self._session = SqliteSession(held, database)
+        self._session = SqliteInboxSession(held, database)
 
     @property
-    def session(self) -> SqliteSession:
+    def session(self) -> SqliteInboxSession:
         """SQL on the store's database inside this transaction."""
         return self._session
 
@@ -140,6 +98,6 @@ class SqliteIdempotencyTransaction:
 if TYPE_CHECKING:
 
     def _satisfies_the_protocols(
-        transaction: SqliteIdempotencyTransaction, session: SqliteSession
+        transaction: SqliteIdempotencyTransaction, session: SqliteInboxSession
     ) -> tuple[IdempotencyTransactionProtocol, ReadModelSessionProtocol]:
         return transaction, session
