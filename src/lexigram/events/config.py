@@ -23,9 +23,9 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic._internal._model_construction import ModelMetaclass
 
@@ -40,6 +40,7 @@ __all__ = [
     "InMemoryEventStoreConfig",
     "MongoDBEventStoreConfig",
     "PostgresEventStoreConfig",
+    "EncryptionConfig",
     "OutboxConfig",
     "ProjectionsConfig",
     "QueryBusConfig",
@@ -387,6 +388,34 @@ class OutboxConfig(_Section):
     """This relay's name in claims (None: host-pid-random)."""
 
 
+class EncryptionConfig(_Section):
+    """PII encryption of ``@encrypted_event`` classes in the app's SQL event store (``events.encryption``).
+
+    With ``enabled``, the SQLite or PostgreSQL event store of the application writes through an
+    ``EncryptedEventSerializer``: master keys come from the environment (``<env_prefix><ALIAS>``)
+    or a key file, and per-subject data keys live in ``subject_keys_table`` in the same database.
+    """
+
+    enabled: bool = False
+    """Encrypt the PII fields of ``@encrypted_event`` classes at rest."""
+    key_source: Literal["env", "file"] = "env"
+    """Where master keys come from: environment variables or ``key_file``."""
+    env_prefix: str = "LEXIGRAM_KEY_"
+    """The prefix of the environment variables holding master keys (``key_source: env``)."""
+    key_file: str | None = None
+    """A JSON file from alias to key(s), readable by its owner only (``key_source: file``)."""
+    subject_keys_table: str = "subject_keys"
+    """The table of per-subject data keys (crypto-shredding)."""
+
+    _check_subject_table = field_validator("subject_keys_table")(_check_table)
+
+    @model_validator(mode="after")
+    def _file_needs_a_path(self) -> EncryptionConfig:
+        if self.key_source == "file" and not self.key_file:
+            raise ValueError("encryption.key_source is 'file' but encryption.key_file is not set")
+        return self
+
+
 class EventsConfig(_Section):
     """Top-level configuration of the events subsystem (the ``events`` section)."""
 
@@ -412,6 +441,8 @@ class EventsConfig(_Section):
     process, wake the relay at once)."""
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     """How the outbox relay claims, retries and parks."""
+    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
+    """PII encryption of ``@encrypted_event`` classes in the SQL event stores."""
 
     def validate_backend_config(self) -> list[str]:
         """Return one message per problem with the selected backend; ``[]`` when it is usable."""

@@ -139,6 +139,7 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
     stores: list[tuple[str, Any]] = [
         ("event store", pair.event_store),
         ("snapshot store", pair.snapshot_store),
+        *(("subject-key store", extra) for extra in pair.extras),
     ]
     checkpoints = _checkpoint_store(config, pair)
     if checkpoints is not None:

@@ -111,5 +111,5 @@ async def _with_store(config: EventsConfig, work: Work) -> list[str]:
     try:
         return await work(pair.event_store)
     finally:
-        await pair.event_store.close()
-        await pair.snapshot_store.close()
+        for store in (pair.event_store, pair.snapshot_store, *pair.extras):
+            await store.close()

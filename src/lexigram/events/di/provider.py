@@ -35,6 +35,7 @@ from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.di.sub_provider import EventsSubProvider
 from lexigram.events.repository.factory import RepositoryFactory
 from lexigram.events.snapshots.manager import SnapshotManager
+from lexigram.events.types import EventStoreBackend
 
 __all__ = ["EventsProvider"]
 
@@ -51,6 +52,15 @@ def check_config(config: EventsConfig) -> None:
     problems = config.validate_backend_config()
     if problems:
         raise ConfigurationError("invalid events config: " + "; ".join(problems))
+    if config.encryption.enabled and config.event_store_backend in (
+        EventStoreBackend.REDIS,
+        EventStoreBackend.MONGODB,
+    ):
+        raise ConfigurationError(
+            f"encryption.enabled is set, but the {config.event_store_backend.name} backend does not "
+            "encrypt yet; use the SQLITE or POSTGRES backend, or build the store yourself with "
+            "event_serializer=EncryptedEventSerializer(...)"
+        )
     if config.outbox_enabled and config.event_store_backend not in OUTBOX_BACKENDS:
         raise ConfigurationError(
             f"outbox_enabled is set, but the {config.event_store_backend.name} event store has no "

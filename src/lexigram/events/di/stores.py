@@ -32,6 +32,8 @@ class StorePair:
 
     event_store: AbstractEventStore
     snapshot_store: AbstractSnapshotStore
+    extras: tuple[Any, ...] = ()
+    """Further stores the two depend on (a subject-key store), closed with them."""
 
 
 StoreFactory = Callable[[EventsConfig], StorePair]
@@ -50,7 +52,8 @@ def _memory_stores(config: EventsConfig) -> StorePair:
 def _sqlite_stores(config: EventsConfig) -> StorePair:
     from lexigram.events.stores.sqlite.wiring import sqlite_stores
 
-    return StorePair(*sqlite_stores(config))
+    event_store, snapshot_store, *extras = sqlite_stores(config)
+    return StorePair(event_store, snapshot_store, tuple(extras))
 
 
 def _redis_stores(config: EventsConfig) -> StorePair:
@@ -68,7 +71,8 @@ def _mongodb_stores(config: EventsConfig) -> StorePair:
 def _postgres_stores(config: EventsConfig) -> StorePair:
     from lexigram.events.stores.postgres.wiring import postgres_stores
 
-    return StorePair(*postgres_stores(config))
+    event_store, snapshot_store, *extras = postgres_stores(config)
+    return StorePair(event_store, snapshot_store, tuple(extras))
 
 
 STORE_FACTORIES: dict[EventStoreBackend, StoreFactory] = {
@@ -110,6 +114,8 @@ class StoreSubProvider:
                 f"(available: {available})"
             )
         stores = self._stores = factory(self._config)
+        for extra in stores.extras:
+            self._closing.push_async_callback(extra.close)
         self._closing.push_async_callback(stores.snapshot_store.close)
         self._closing.push_async_callback(stores.event_store.close)
         event_tokens: tuple[type, ...] = (EventStoreProtocol, AbstractEventStore, type(stores.event_store))

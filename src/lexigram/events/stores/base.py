@@ -40,13 +40,14 @@ of polling.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
 from lexigram.contracts.messages import DomainEvent
-from lexigram.events.exceptions import ConcurrencyError
+from lexigram.events.exceptions import ConcurrencyError, SubjectKeyNotLoadedError
 from lexigram.events.stores.arguments import (
     ReadRange,
     check_batch_size,
@@ -65,6 +66,8 @@ if TYPE_CHECKING:
     from lexigram.contracts.events.subscriptions import EventLogProtocol
 
 __all__ = ["AbstractEventStore", "Appended", "ensure_expected_version"]
+
+T = TypeVar("T")
 
 _TYPE_SCAN_BATCH = 100
 
@@ -104,6 +107,37 @@ class AbstractEventStore(ABC):
         self.schema_evolution = schema_evolution
         """Upcasts stored events of older schemas when a persistent store reads them."""
         self._appends = AppendSignal()
+        self._before_append: Callable[[list[DomainEvent]], Awaitable[None]] | None = None
+        self._subject_keys: Any = None
+
+    def _use_serializer_hooks(self, serializer: Any) -> None:
+        """Let a serializer that keeps per-subject keys (``EncryptedEventSerializer``) manage them.
+
+        Its ``prepare(events)`` runs before every append (creating missing data keys before any
+        event uses one), and a read that meets a subject whose key is not loaded yet loads it
+        from the serializer's ``subject_keys`` and reads again. Stores that serialize call this
+        once, with their serializer; other serializers change nothing.
+        """
+        if getattr(serializer, "subject_keys", None) is None:
+            return
+        self._before_append = serializer.prepare
+        self._subject_keys = serializer.subject_keys
+
+    async def _read_with_keys(self, read: Callable[[], Awaitable[T]], missing: SubjectKeyNotLoadedError) -> T:
+        """Load the key ``missing`` names (and any further ones the read needs), then read again."""
+        if self._subject_keys is None:
+            raise missing
+        loaded: set[tuple[str, str]] = set()
+        while True:
+            pair = (missing.alias, missing.subject)
+            if pair in loaded:
+                raise missing
+            loaded.add(pair)
+            await self._subject_keys.load(missing.alias, [missing.subject])
+            try:
+                return await read()
+            except SubjectKeyNotLoadedError as again:
+                missing = again
 
     @property
     def appends(self) -> AppendSignal:
@@ -154,6 +188,8 @@ class AbstractEventStore(ABC):
             ensure_expected_version(key, expected, current)
             return Appended(current, [])
         assert key is not None
+        if self._before_append is not None:
+            await self._before_append(listed)
         appended = await self._append_to_stream(key, listed, expected)
         self._announce_append()
         return appended
@@ -204,7 +240,10 @@ class AbstractEventStore(ABC):
         read_range = ReadRange.from_arguments(from_version, to_version, limit, start, count)
         if read_range.is_empty:
             return []
-        return await self._read_stream(key, read_range)
+        try:
+            return await self._read_stream(key, read_range)
+        except SubjectKeyNotLoadedError as missing:
+            return await self._read_with_keys(lambda: self._read_stream(key, read_range), missing)
 
     async def load(self, stream_id: str | UUID, after_version: int = 0) -> list[Any]:
         """Read a stream's events after ``after_version``."""
@@ -243,7 +282,7 @@ class AbstractEventStore(ABC):
         limit = None if count is None else check_position("count", count)
         if limit == 0:
             return []
-        return await self._read_global(after, limit, None)
+        return await self._read_global_with_keys(after, limit, None)
 
     def stream_all(
         self,
@@ -280,7 +319,20 @@ class AbstractEventStore(ABC):
         after = check_position("after_position", after_position)
         size = check_batch_size(limit, "limit")
         selected = Partition.from_arguments(partition, total_partitions)
-        return await self._read_global_envelopes(after, size, selected)
+        try:
+            return await self._read_global_envelopes(after, size, selected)
+        except SubjectKeyNotLoadedError as missing:
+            return await self._read_with_keys(
+                lambda: self._read_global_envelopes(after, size, selected), missing
+            )
+
+    async def _read_global_with_keys(
+        self, after: int, limit: int | None, partition: Partition | None
+    ) -> list[Any]:
+        try:
+            return await self._read_global(after, limit, partition)
+        except SubjectKeyNotLoadedError as missing:
+            return await self._read_with_keys(lambda: self._read_global(after, limit, partition), missing)
 
     def stream_by_type(
         self, event_types: Iterable[str | type], from_position: int = 0, *, batch_size: int = 100
@@ -298,7 +350,7 @@ class AbstractEventStore(ABC):
         self, after: int, batch_size: int, partition: Partition | None
     ) -> AsyncIterator[Any]:
         while True:
-            batch = await self._read_global(after, batch_size, partition)
+            batch = await self._read_global_with_keys(after, batch_size, partition)
             for event in batch:
                 yield event
             if len(batch) < batch_size:
@@ -311,7 +363,12 @@ class AbstractEventStore(ABC):
         if not names:
             return
         while True:
-            batch = await self._read_by_type(names, after, batch_size)
+            try:
+                batch = await self._read_by_type(names, after, batch_size)
+            except SubjectKeyNotLoadedError as missing:
+                batch = await self._read_with_keys(
+                    partial(self._read_by_type, names, after, batch_size), missing
+                )
             for event in batch:
                 yield event
             if len(batch) < batch_size:

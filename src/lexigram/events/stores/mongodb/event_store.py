@@ -95,6 +95,7 @@ class MongoDBEventStore(AbstractEventStore):
         self.collections = Collections.of(config)
         """The names of the events, streams and counters collections."""
         self._codec = EventCodec(event_serializer, schema_evolution)
+        self._use_serializer_hooks(self._codec.serializer)
         self._counter_id = f"{self.collections.events}.position"
         self._owns_store = False
         self._connected = False

@@ -89,6 +89,7 @@ class PostgresEventStore(AbstractEventStore):
         self.tables = EventTables.named(self.config.events_table, self.config.outbox_table)
         self._sql = EventStatements.render(self.tables, outbox=outbox)
         self._codec = EventCodec(event_serializer, schema_evolution)
+        self._use_serializer_hooks(self._codec.serializer)
         pool = pool_for(self.config, provider)
         self._appender = Appender(
             self._sql, self._codec, pool.driver, f"{self.config.events_table}_ordinal_check"
@@ -208,6 +209,8 @@ class PostgresEventStore(AbstractEventStore):
             ensure_expected_version(key, expected, current)
             return Appended(current, [])
         assert key is not None
+        if self._before_append is not None:
+            await self._before_append(listed)
         batch = self._appender.encode(key, listed)
         async with self._link.failures(f"append to stream '{key}'", writing=True):
             return await self._appender.write(connection, batch, expected)

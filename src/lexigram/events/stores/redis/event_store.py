@@ -80,6 +80,7 @@ class RedisEventStore(AbstractEventStore):
         """The prefix of every key of this store."""
         self._keys = RedisKeys(namespace)
         self._codec = EventCodec(event_serializer, schema_evolution)
+        self._use_serializer_hooks(self._codec.serializer)
         self._owns_store = False
 
     @classmethod

@@ -92,6 +92,7 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
         self._db = SqliteDatabase(self.config, schema, "event store")
         self._sql = EventSql(schema.names["events"], schema.names["streams"])
         self._codec = EventCodec(event_serializer, schema_evolution)
+        self._use_serializer_hooks(self._codec.serializer)
         decode = self._codec.decode
         outbox_sql = OutboxSql(schema.names["events"], schema.names["outbox"])
         self._outbox = SqliteOutboxStore(self._db, outbox_sql, decode) if outbox else None
