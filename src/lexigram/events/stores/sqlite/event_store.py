@@ -19,7 +19,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from lexigram.contracts.events.records import EventEnvelope, StreamInfo
@@ -73,6 +73,9 @@ class SqliteEventStore(SqliteStoreLifecycle, AbstractEventStore):
     With ``outbox=True`` every append also records its events in the outbox table
     (``outbox_table``) in the same transaction, for an ``OutboxRelay`` to publish (``store.outbox``).
     """
+
+    reads_on_the_loop: ClassVar[bool] = True
+    """Reads fetch and decode on the event loop's thread: projections read between batches."""
 
     def __init__(
         self,
