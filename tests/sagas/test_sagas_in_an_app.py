@@ -10,6 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lexigram import Application
 from lexigram.contracts.events import EventBusProtocol
 from lexigram.contracts.workflow.records import SagaRecord, SagaState, SagaStepRecord
@@ -117,3 +119,45 @@ async def test_sagas_run_with_the_app_and_unfinished_ones_resume_at_boot(tmp_pat
         manager = await app.container.resolve(SagaManager)
         assert (await manager.get(saga_id)).status is SagaState.COMPLETED  # kept in the app's file
         assert manager.health()["store"] == "SqlSagaStore"
+
+
+class SeatMap:
+    """An application service the container builds; saga steps reach it through ``ctx.services``."""
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+
+    async def hold(self, seat: str) -> None:
+        self.held.append(seat)
+
+
+class HoldSeat(SagaBase):
+    @saga_step
+    async def hold(self, ctx: SagaContext) -> None:
+        await ctx.services.seats.hold(ctx.data["seat"])
+
+
+async def test_saga_steps_get_the_services_the_module_names(tmp_path: Path) -> None:
+    config = EventsConfig(
+        event_store_backend=EventStoreBackend.SQLITE, sqlite=SqliteConfig(database=str(tmp_path / "s.db"))
+    )
+
+    @module(
+        imports=[EventsModule.configure(config), EventsModule.sagas(HoldSeat, services={"seats": SeatMap})],
+        providers=[SeatMap],
+    )
+    class Venue(Module):
+        """Seats."""
+
+    async with Application.boot(name="venue", modules=[Venue]) as app:
+        manager = await app.container.resolve(SagaManager)
+        saga_id = await manager.start(HoldSeat, data={"seat": "A12"})
+        assert (await manager.get(saga_id)).status is SagaState.COMPLETED
+        assert (await app.container.resolve(SeatMap)).held == ["A12"]
+
+
+def test_saga_services_must_be_named_classes() -> None:
+    with pytest.raises(TypeError, match="identifier"):
+        EventsModule.sagas(HoldSeat, services={"two words": SeatMap})
+    with pytest.raises(TypeError, match="must be a class"):
+        EventsModule.sagas(HoldSeat, services={"seats": SeatMap()})  # type: ignore[dict-item]

@@ -22,7 +22,7 @@ from lexigram.events.config import EventsConfig
 from lexigram.events.di.handlers import SCOPED_HANDLERS
 from lexigram.events.di.projections import SCOPED_PROJECTIONS
 from lexigram.events.di.provider import EventsProvider
-from lexigram.events.di.sagas import SCOPED_SAGAS
+from lexigram.events.di.sagas import SCOPED_SAGA_SERVICES, SCOPED_SAGAS
 from lexigram.events.sagas.base import SagaBase
 from lexigram.events.types import EventStoreBackend
 
@@ -86,18 +86,30 @@ class EventsModule(Module):
         )
 
     @classmethod
-    def sagas(cls, *sagas: type) -> DynamicModule:
+    def sagas(cls, *sagas: type, services: Mapping[str, type] | None = None) -> DynamicModule:
         """Add saga classes to the application that imports ``configure()``.
 
         ``SagaBase`` classes are registered with the application's ``SagaManager`` as they are
         (``manager.start(Saga, data=...)`` runs them); event-driven saga classes are built by the
         container (their ``__init__`` parameters are injected) and receive the events they handle.
+        ``services`` names the classes steps find in ``ctx.services``
+        (``services={"inventory": InventoryClient}`` gives ``ctx.services.inventory``); the
+        container builds them, so list them among a module's providers.
         """
         for saga in sagas:
             if not isinstance(saga, type):
                 raise TypeError(f"EventsModule.sagas takes saga classes, got {saga!r}")
+        named = dict(services or {})
+        for name, token in named.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise TypeError(f"EventsModule.sagas: a service name must be an identifier, got {name!r}")
+            if not isinstance(token, type):
+                raise TypeError(f"EventsModule.sagas: service {name!r} must be a class, got {token!r}")
         built = tuple(saga for saga in sagas if not issubclass(saga, SagaBase))
-        return DynamicModule(module=cls, providers=built, contributions={SCOPED_SAGAS: sagas})
+        contributions: dict[str, Sequence[Any]] = {SCOPED_SAGAS: sagas}
+        if named:
+            contributions[SCOPED_SAGA_SERVICES] = [named]
+        return DynamicModule(module=cls, providers=built, contributions=contributions)
 
     @classmethod
     def stub(cls, config: EventsConfig | Mapping[str, Any] | None = None) -> DynamicModule:

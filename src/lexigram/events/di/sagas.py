@@ -25,16 +25,19 @@ from lexigram.di.protocols import ContainerRegistrarProtocol, ContainerResolverP
 from lexigram.events.config import EventsConfig
 from lexigram.events.di.stores import StoreSubProvider
 from lexigram.events.sagas.base import SagaBase
+from lexigram.events.sagas.context import SagaServices
 from lexigram.events.sagas.manager import SagaManager
 from lexigram.events.sagas.memory_store import InMemorySagaStore
 from lexigram.events.types import EventStoreBackend
 
-__all__ = ["SCOPED_SAGAS", "SagaSubProvider", "saga_store_for"]
+__all__ = ["SCOPED_SAGAS", "SCOPED_SAGA_SERVICES", "SagaSubProvider", "saga_store_for"]
 
 logger = logging.getLogger("lexigram.events.sagas")
 
 SCOPED_SAGAS = "lexigram.events.sagas"
 """The contribution point where ``EventsModule.sagas(...)`` lists its saga classes."""
+SCOPED_SAGA_SERVICES = "lexigram.events.sagas.services"
+"""Where ``EventsModule.sagas(..., services={...})`` lists the services steps find in ``ctx.services``."""
 
 
 def saga_store_for(config: EventsConfig, event_store: Any) -> Any:
@@ -95,6 +98,12 @@ class SagaSubProvider:
             manager.command_bus = await container.resolve(CommandBusProtocol)
         if container.has(ModuleGraph):
             graph = await container.resolve(ModuleGraph)
+            services: dict[str, Any] = {}
+            for named in graph.contributions(SCOPED_SAGA_SERVICES):
+                for name, token in named.items():
+                    services[name] = await container.resolve(token)
+            if services:
+                manager.services = SagaServices(services)
             for saga in graph.contributions(SCOPED_SAGAS):
                 if isinstance(saga, type) and issubclass(saga, SagaBase):
                     manager.register(saga)
