@@ -40,20 +40,30 @@ class EventsModule(Module):
         cls,
         config: EventsConfig | Mapping[str, Any] | None = None,
         handler_modules: Sequence[str] | None = None,
+        *,
+        schema_evolution: Any = None,
     ) -> DynamicModule:
         """The events subsystem with its stores, buses and handler wiring (one per application).
 
         ``config`` is an ``EventsConfig`` or a mapping holding the ``events`` section; with None the
         application config's ``events`` section is used, or else the in-memory defaults. Handlers in
         ``handler_modules`` (module paths, packages scanned recursively) are wired too.
+        ``schema_evolution`` (a ``SchemaEvolution``) upcasts old event shapes whenever the
+        application's event store reads; it is also bound in the container.
         """
+        upcast = getattr(schema_evolution, "upcast", None)
+        if schema_evolution is not None and not callable(upcast):
+            raise TypeError(
+                "schema_evolution must have an upcast(data) method (a SchemaEvolution), got "
+                f"{type(schema_evolution).__name__}"
+            )
         checked = None if config is None else EventsConfig.coerce(config)
         modules = list(handler_modules or ())
         if any(not isinstance(path, str) for path in modules):
             raise TypeError(f"handler_modules must be module paths (strings), got {handler_modules!r}")
         return DynamicModule(
             module=cls,
-            lifecycle=partial(EventsProvider, checked, modules),
+            lifecycle=partial(EventsProvider, checked, modules, schema_evolution=schema_evolution),
             unique=True,
         )
 

@@ -16,9 +16,9 @@ first to stop. A part only has to satisfy ``EventsSubProvider`` and be added in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, cast
 
 from lexigram.contracts.events import EventStoreProtocol, SnapshotStoreProtocol
 from lexigram.contracts.exceptions import ConfigurationError
@@ -74,7 +74,8 @@ class EventsProvider(Provider):
 
     ``config`` is an ``EventsConfig``, a mapping holding the ``events`` section, or None for the
     defaults (in-memory store); without one, the application config's ``events`` section is used.
-    ``handler_modules`` are module paths whose handlers are discovered and wired.
+    ``handler_modules`` are module paths whose handlers are discovered and wired;
+    ``schema_evolution`` (a ``SchemaEvolution``) upcasts what the application's stores read.
     """
 
     config_key = "events"
@@ -84,8 +85,11 @@ class EventsProvider(Provider):
         self,
         config: EventsConfig | Mapping[str, Any] | None = None,
         handler_modules: Sequence[str] | None = None,
+        *,
+        schema_evolution: Any = None,
     ) -> None:
         self._config = EventsConfig.coerce(config)
+        self._schema_evolution = schema_evolution
         self._explicit_config = config is not None
         self._handler_modules = tuple(handler_modules or ())
         self._parts: tuple[EventsSubProvider, ...] = ()
@@ -95,7 +99,11 @@ class EventsProvider(Provider):
     @classmethod
     def from_config(cls, config: EventsConfig | Mapping[str, Any] | None, **context: Any) -> EventsProvider:
         """Create a provider from config; ``handler_modules`` may come in ``context``."""
-        return cls(config, handler_modules=context.get("handler_modules"))
+        return cls(
+            config,
+            handler_modules=context.get("handler_modules"),
+            schema_evolution=context.get("schema_evolution"),
+        )
 
     @property
     def config(self) -> EventsConfig:
@@ -115,7 +123,7 @@ class EventsProvider(Provider):
             self.config = app_config[self.config_key]
 
     def _build_parts(self) -> tuple[EventsSubProvider, ...]:
-        stores = StoreSubProvider(self._config)
+        stores = StoreSubProvider(self._config, self._schema_evolution)
         return (
             stores,
             BusSubProvider(self._config, stores),
@@ -133,6 +141,9 @@ class EventsProvider(Provider):
         self._state = "registered"
         self._parts = self._build_parts()
         container.register_instance(EventsConfig, self._config)
+        if self._schema_evolution is not None:
+            evolution_type = cast("Hashable", type(self._schema_evolution))
+            container.register_instance(evolution_type, self._schema_evolution)
         for part in self._parts:
             await part.register(container)
             self._shutdown_stack.push_async_callback(part.shutdown)

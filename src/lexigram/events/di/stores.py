@@ -36,42 +36,45 @@ class StorePair:
     """Further stores the two depend on (a subject-key store), closed with them."""
 
 
-StoreFactory = Callable[[EventsConfig], StorePair]
-"""Builds a backend's stores from the events config (no I/O: connecting happens at boot)."""
+StoreFactory = Callable[[EventsConfig, Any], StorePair]
+"""Builds a backend's stores from the events config and the app's schema evolution (or None);
+no I/O: connecting happens at boot."""
 
 
-def _memory_stores(config: EventsConfig) -> StorePair:
+def _memory_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
     return StorePair(
         InMemoryEventStore(
-            max_events_per_stream=config.memory.max_events_per_stream, outbox=config.outbox_enabled
+            schema_evolution,
+            max_events_per_stream=config.memory.max_events_per_stream,
+            outbox=config.outbox_enabled,
         ),
         InMemorySnapshotStore(max_snapshots_per_aggregate=config.snapshots.max_snapshots_per_aggregate),
     )
 
 
-def _sqlite_stores(config: EventsConfig) -> StorePair:
+def _sqlite_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
     from lexigram.events.stores.sqlite.wiring import sqlite_stores
 
-    event_store, snapshot_store, *extras = sqlite_stores(config)
+    event_store, snapshot_store, *extras = sqlite_stores(config, schema_evolution)
     return StorePair(event_store, snapshot_store, tuple(extras))
 
 
-def _redis_stores(config: EventsConfig) -> StorePair:
+def _redis_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
     from lexigram.events.stores.redis.wiring import redis_stores
 
-    return StorePair(*redis_stores(config))
+    return StorePair(*redis_stores(config, schema_evolution))
 
 
-def _mongodb_stores(config: EventsConfig) -> StorePair:
+def _mongodb_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
     from lexigram.events.stores.mongodb.wiring import mongodb_stores
 
-    return StorePair(*mongodb_stores(config))
+    return StorePair(*mongodb_stores(config, schema_evolution))
 
 
-def _postgres_stores(config: EventsConfig) -> StorePair:
+def _postgres_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
     from lexigram.events.stores.postgres.wiring import postgres_stores
 
-    event_store, snapshot_store, *extras = postgres_stores(config)
+    event_store, snapshot_store, *extras = postgres_stores(config, schema_evolution)
     return StorePair(event_store, snapshot_store, tuple(extras))
 
 
@@ -90,8 +93,9 @@ class StoreSubProvider:
 
     section = "stores"
 
-    def __init__(self, config: EventsConfig) -> None:
+    def __init__(self, config: EventsConfig, schema_evolution: Any = None) -> None:
         self._config = config
+        self._schema_evolution = schema_evolution
         self._stores: StorePair | None = None
         self._closing = AsyncExitStack()
         self._state = "created"
@@ -113,7 +117,7 @@ class StoreSubProvider:
                 f"the {backend.name} event store backend is not available in this version "
                 f"(available: {available})"
             )
-        stores = self._stores = factory(self._config)
+        stores = self._stores = factory(self._config, self._schema_evolution)
         for extra in stores.extras:
             self._closing.push_async_callback(extra.close)
         self._closing.push_async_callback(stores.snapshot_store.close)

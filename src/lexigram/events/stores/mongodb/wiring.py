@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import EventsConfig
 from lexigram.events.stores.mongodb.config import MongoDBConfig
@@ -11,7 +13,9 @@ from lexigram.events.stores.mongodb.snapshot_store import MongoDBSnapshotStore
 __all__ = ["mongodb_stores"]
 
 
-def mongodb_stores(config: EventsConfig) -> tuple[MongoDBEventStore, MongoDBSnapshotStore]:
+def mongodb_stores(
+    config: EventsConfig, schema_evolution: Any = None
+) -> tuple[MongoDBEventStore, MongoDBSnapshotStore]:
     """The event store (owning the client) and a snapshot store sharing its document store.
 
     No I/O happens here; the application connects the stores at boot (creating their indexes) and
@@ -23,6 +27,6 @@ def mongodb_stores(config: EventsConfig) -> tuple[MongoDBEventStore, MongoDBSnap
             "the MONGODB backend needs events.mongodb.connection_string (for example mongodb://localhost:27017)"
         )
     settings = MongoDBConfig.from_section(section, config.snapshots.max_snapshots_per_aggregate)
-    events = MongoDBEventStore.from_config(settings)
+    events = MongoDBEventStore.from_config(settings, schema_evolution=schema_evolution)
     snapshots = MongoDBSnapshotStore(settings, document_store=events.document_store)
     return events, snapshots

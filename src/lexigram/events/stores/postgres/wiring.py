@@ -13,7 +13,7 @@ from lexigram.events.stores.postgres.snapshot_store import PostgresSnapshotStore
 __all__ = ["postgres_stores"]
 
 
-def postgres_stores(config: EventsConfig) -> tuple[Any, ...]:
+def postgres_stores(config: EventsConfig, schema_evolution: Any = None) -> tuple[Any, ...]:
     """The event and snapshot stores of the ``postgres`` section, sharing one pool (no I/O yet).
 
     The pool opens when the application boots (the stores' ``connect()``) and closes when the last
@@ -33,7 +33,11 @@ def postgres_stores(config: EventsConfig) -> tuple[Any, ...]:
         serializer, extras = encrypting_serializer(encryption, subject_keys), [subject_keys]
     return (
         PostgresEventStore(
-            config=section, provider=pool, event_serializer=serializer, outbox=config.outbox_enabled
+            config=section,
+            provider=pool,
+            event_serializer=serializer,
+            schema_evolution=schema_evolution,
+            outbox=config.outbox_enabled,
         ),
         PostgresSnapshotStore(
             config=section,

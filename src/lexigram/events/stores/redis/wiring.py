@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import EventsConfig
 from lexigram.events.stores.redis.event_store import RedisEventStore
@@ -10,7 +12,9 @@ from lexigram.events.stores.redis.snapshot_store import RedisSnapshotStore
 __all__ = ["redis_stores"]
 
 
-def redis_stores(config: EventsConfig) -> tuple[RedisEventStore, RedisSnapshotStore]:
+def redis_stores(
+    config: EventsConfig, schema_evolution: Any = None
+) -> tuple[RedisEventStore, RedisSnapshotStore]:
     """The event store (owning the connection) and a snapshot store sharing it, in one namespace.
 
     No I/O happens here; the application connects the stores at boot and closes them at shutdown
@@ -21,7 +25,7 @@ def redis_stores(config: EventsConfig) -> tuple[RedisEventStore, RedisSnapshotSt
         raise ConfigurationError(
             "the REDIS backend needs events.redis.url (for example redis://localhost:6379/0)"
         )
-    events = RedisEventStore.from_config(section)
+    events = RedisEventStore.from_config(section, schema_evolution=schema_evolution)
     snapshots = RedisSnapshotStore(
         events.state_store, section.namespace, config.snapshots.max_snapshots_per_aggregate
     )

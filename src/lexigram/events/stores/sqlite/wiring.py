@@ -12,7 +12,7 @@ from lexigram.events.stores.sqlite.snapshot_store import SqliteSnapshotStore
 __all__ = ["sqlite_stores"]
 
 
-def sqlite_stores(config: EventsConfig) -> tuple[Any, ...]:
+def sqlite_stores(config: EventsConfig, schema_evolution: Any = None) -> tuple[Any, ...]:
     """The event and snapshot stores of the ``sqlite`` section (no I/O: they connect later).
 
     Both use the same database file, each with its own connection and tables; the snapshot store
@@ -33,7 +33,12 @@ def sqlite_stores(config: EventsConfig) -> tuple[Any, ...]:
         subject_keys = SqliteSubjectKeyStore(config.sqlite, table=encryption.subject_keys_table)
         serializer, extras = encrypting_serializer(encryption, subject_keys), [subject_keys]
     return (
-        SqliteEventStore(config=config.sqlite, event_serializer=serializer, outbox=config.outbox_enabled),
+        SqliteEventStore(
+            config=config.sqlite,
+            event_serializer=serializer,
+            schema_evolution=schema_evolution,
+            outbox=config.outbox_enabled,
+        ),
         SqliteSnapshotStore(
             config=config.sqlite,
             max_snapshots_per_aggregate=config.snapshots.max_snapshots_per_aggregate,
