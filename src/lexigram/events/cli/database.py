@@ -135,7 +135,7 @@ async def _each_store(config: EventsConfig, step: Step) -> list[str]:
     factory = STORE_FACTORIES.get(backend)
     if factory is None:
         raise click.ClickException(f"the {backend.value} backend is not available in this version")
-    pair = factory(config, None)
+    pair = factory(config)
     stores: list[tuple[str, Any]] = [
         ("event store", pair.event_store),
         ("snapshot store", pair.snapshot_store),

@@ -107,9 +107,7 @@ def _run(options: dict[str, Any], work: Work) -> None:
 
 
 async def _with_store(config: EventsConfig, work: Work) -> list[str]:
-    pair = STORE_FACTORIES[config.event_store_backend](
-        config.model_copy(update={"outbox_enabled": True}), None
-    )
+    pair = STORE_FACTORIES[config.event_store_backend](config.model_copy(update={"outbox_enabled": True}))
     try:
         return await work(pair.event_store)
     finally:

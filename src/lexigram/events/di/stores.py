@@ -36,9 +36,10 @@ class StorePair:
     """Further stores the two depend on (a subject-key store), closed with them."""
 
 
-StoreFactory = Callable[[EventsConfig, Any], StorePair]
-"""Builds a backend's stores from the events config and the app's schema evolution (or None);
-no I/O: connecting happens at boot."""
+StoreFactory = Callable[..., StorePair]
+"""``factory(config)`` builds a backend's stores from the events config, and
+``factory(config, schema_evolution)`` when the application has a schema evolution; no I/O:
+connecting happens at boot."""
 
 
 def _memory_stores(config: EventsConfig, schema_evolution: Any = None) -> StorePair:
@@ -117,7 +118,9 @@ class StoreSubProvider:
                 f"the {backend.name} event store backend is not available in this version "
                 f"(available: {available})"
             )
-        stores = self._stores = factory(self._config, self._schema_evolution)
+        evolution = self._schema_evolution
+        stores = factory(self._config) if evolution is None else factory(self._config, evolution)
+        self._stores = stores
         for extra in stores.extras:
             self._closing.push_async_callback(extra.close)
         self._closing.push_async_callback(stores.snapshot_store.close)
