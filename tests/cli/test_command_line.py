@@ -23,9 +23,11 @@ async def test_the_demo_tells_the_whole_story(tmp_path: Path, monkeypatch: pytes
     assert report.conflicts_resolved == 1
     assert report.rejected_commands == 1
     assert report.sql_rows == report.orders  # the SQL projection agrees with the event-handler read model
+    assert report.returns == {"o-1002": "completed", "o-1001": "compensated"}
     text = "\n".join(lines)
     assert "clerk B's save is refused: stream 'o-1002' is at version 4" in text
     assert "o-1001 at version 5: status=shipped" in text
+    assert "refund o-1001 52.48; charge o-1001 52.48" in text  # the failed return's refund undone
     database = tmp_path / "lexigram-demo.db"
     assert f"stored in the SQLite file {database}" in lines[0]  # the default: a SQLite file, named
     with sqlite3.connect(database) as connection:

@@ -42,7 +42,9 @@ from lexigram.events.demo.read_model import (
     OrderSummaryReadModel,
     OrderSummaryTable,
 )
+from lexigram.events.demo.returns import Couriers, Payments, ReturnSaga
 from lexigram.events.demo.storage import DEMO_READ_MODEL, demo_config, start_afresh, stored_in_file
+from lexigram.events.sagas import SagaManager
 from lexigram.events.types import EventStoreBackend
 
 __all__ = ["DemoReport", "build_module", "run_demo"]
@@ -68,19 +70,24 @@ class DemoReport:
     conflicts_resolved: int = 0
     rejected_commands: int = 0
     sql_rows: dict[str, str] = field(default_factory=dict)
+    returns: dict[str, str] = field(default_factory=dict)
 
 
 def build_module(config: EventsConfig | None = None) -> type[Module]:
     """The demo's root module: events subsystem, handlers, providers and (on SQLite) a SQL projection."""
     config = config or EventsConfig()
     events: DynamicModule = EventsModule.configure(config)
-    imports: list[Any] = [events, EventsModule.scope(*HANDLERS)]
+    imports: list[Any] = [
+        events,
+        EventsModule.scope(*HANDLERS),
+        EventsModule.sagas(ReturnSaga, services={"payments": Payments, "couriers": Couriers}),
+    ]
     if config.event_store_backend is EventStoreBackend.SQLITE:
         imports.append(EventsModule.projections(OrderSummaryTable))
 
     @module(
         imports=imports,
-        providers=[OrderSummaryReadModel, OrderRepository, Narrator],
+        providers=[OrderSummaryReadModel, OrderRepository, Narrator, Payments, Couriers],
     )
     class OrderFulfilmentModule(Module):
         """Order fulfilment: commands, the Order aggregate, events and the order-summary read model."""
@@ -190,6 +197,8 @@ async def run_demo(config: EventsConfig | None = None, say: Callable[[str], None
         )
         if config.event_store_backend is EventStoreBackend.SQLITE:
             await _show_sql_read_model(await container.resolve(ProjectionManager), report, say)
+        await _run_returns(await container.resolve(SagaManager), report, say)
+        say(f"   the payment provider's ledger: {'; '.join((await container.resolve(Payments)).ledger)}")
     say(
         f"Done: {report.events_stored} events stored, {report.conflicts_resolved} write conflict "
         f"caught, {report.rejected_commands} invalid command rejected."
@@ -212,6 +221,18 @@ async def _show_sql_read_model(
     say(f"   each batch of rows committed with the projection's checkpoint (now at position {position})")
     applied = await manager.rebuild(DEMO_READ_MODEL)
     say(f"   rebuilt from position 0 without touching the aggregates: {applied} events applied again")
+
+
+async def _run_returns(sagas: SagaManager, report: DemoReport, say: Callable[[str], None]) -> None:
+    say("8. Returns: a saga refunds the payment, then books a courier; a failure undoes the refund")
+    for order_id, amount in (("o-1002", "249.00"), ("o-1001", "52.48")):
+        saga_id = await sagas.start(ReturnSaga, data={"order_id": order_id, "amount": amount})
+        record = await sagas.get(saga_id)
+        report.returns[order_id] = record.status.value
+        steps = ", ".join(f"{step.name} {step.status.value}" for step in record.steps)
+        say(f"   return of {order_id}: {record.status.value} ({steps})")
+        if record.error:
+            say(f"      because: {record.error}")
 
 
 def main() -> None:
