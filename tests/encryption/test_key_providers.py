@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,20 @@ def test_a_broken_key_file_is_a_security_error(tmp_path: Path, content: str, pro
 def test_a_missing_key_file_is_a_security_error(tmp_path: Path) -> None:
     with pytest.raises(SecurityError, match="cannot read the key file"):
         encrypted_serializer(KeyFileProvider(tmp_path / "absent.json")).serialize(onboarded())
+
+
+def test_the_core_imports_without_cryptography_and_encryption_names_the_extra() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["cryptography"] = None  # as if the crypto extra were not installed
+        import lexigram.events
+        from lexigram.events import PII, encrypted_event
+        try:
+            lexigram.events.EncryptedEventSerializer
+        except ImportError as error:
+            print(error)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "pip install 'lexigram-events[crypto]'" in result.stdout

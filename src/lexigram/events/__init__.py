@@ -5,6 +5,8 @@ store, read models are projected from the event log, and events reach other code
 event bus.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from lexigram.contracts.core.result import Err, Ok, Result
 from lexigram.contracts.events import (
     AggregateFactoryProtocol,
@@ -229,18 +231,7 @@ from lexigram.events.sagas import (
 # isort: split
 # --- PII encryption ---
 from lexigram.events.decorators import encrypted_event
-from lexigram.events.encryption import (
-    PII,
-    REDACTED,
-    EncryptedEventSerializer,
-    EncryptedSnapshotStore,
-    EnvironmentKeyProvider,
-    KeyFileProvider,
-    RedactedText,
-    SubjectKeyedEventStore,
-    event_is_redacted,
-    redacted_fields,
-)
+from lexigram.events.decorators.encryption import PII
 from lexigram.events.exceptions import (
     SnapshotUnreadableError,
     SubjectForgottenError,
@@ -547,3 +538,42 @@ __all__ = [
     "is_replaying",
     "query_handler",
 ]
+
+
+# --- names that need an optional dependency, imported on first use ---
+_ENCRYPTION = frozenset(
+    {
+        "REDACTED",
+        "EncryptedEventSerializer",
+        "EncryptedSnapshotStore",
+        "EnvironmentKeyProvider",
+        "KeyFileProvider",
+        "RedactedText",
+        "SubjectKeyedEventStore",
+        "event_is_redacted",
+        "redacted_fields",
+    }
+)
+"""``lexigram.events.encryption`` needs ``cryptography`` (the ``crypto`` extra)."""
+
+if TYPE_CHECKING:
+    from lexigram.events.encryption import (
+        REDACTED,
+        EncryptedEventSerializer,
+        EncryptedSnapshotStore,
+        EnvironmentKeyProvider,
+        KeyFileProvider,
+        RedactedText,
+        SubjectKeyedEventStore,
+        event_is_redacted,
+        redacted_fields,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Import the encryption names on first use, so the core installs without ``cryptography``."""
+    if name in _ENCRYPTION:
+        from lexigram.events import encryption
+
+        return getattr(encryption, name)
+    raise AttributeError(f"module 'lexigram.events' has no attribute {name!r}")

@@ -12,6 +12,13 @@ See docs/encryption.md. The pieces:
   creates subject keys around any event store.
 """
 
+try:
+    import cryptography  # noqa: F401  (checked first, for a clear message)
+except ImportError as missing:  # pragma: no cover - the dev install has it
+    raise ImportError(
+        "PII encryption needs the cryptography package; install it with pip install 'lexigram-events[crypto]'"
+    ) from missing
+
 from lexigram.contracts.events.keys import KeyProviderProtocol, SubjectKey, SubjectKeyStoreProtocol
 from lexigram.events.decorators.encryption import PII, EncryptionSpec, encrypted_event, encryption_of
 from lexigram.events.encryption.keyed_store import SubjectKeyedEventStore
