@@ -20,6 +20,7 @@ from collections.abc import Callable
 from bench import (
     w1_encrypted,
     w1_new_streams,
+    w1_outbox,
     w2_batch_append,
     w3_contended,
     w4_read_stream,
@@ -34,6 +35,7 @@ from bench.context import BACKENDS, BenchContext, close_context, open_context
 WORKLOADS: dict[str, Callable[[BenchContext], list[Figure]]] = {
     "W1": w1_new_streams.run,
     "W1E": w1_encrypted.run,
+    "W1O": w1_outbox.run,
     "W2": w2_batch_append.run,
     "W3": w3_contended.run,
     "W4": w4_read_stream.run,

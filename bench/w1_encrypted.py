@@ -18,18 +18,18 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from bench.common import LEXIGRAM, NOTE, RAW, Figure, clock, interleaved, make_events, percentile
+from bench.common import LEXIGRAM, NOTE, RAW, Figure, interleaved, make_events
 from bench.context import POSTGRES, BenchContext
 from bench.lexigram_side import LexigramSide
 from bench.lineup import figures, fresh_runs
 from bench.sides import Side
+from bench.w1_new_streams import WARMUP, timed_appends
 from lexigram.contracts.domain import DomainEvent
 from lexigram.events import PostgresEventStore, SqliteEventStore
 from lexigram.events.decorators import encrypted_event
 from lexigram.events.encryption import EncryptedEventSerializer
 
 NAME = "W1e encrypted"
-_WARMUP = 20
 _ALIAS = "bench/pii-key"
 
 
@@ -89,21 +89,9 @@ async def _plaintext_stored(side: EncryptedSide) -> bool:
 
 
 async def _run(side: Side, count: int, make: Callable[[int], list[Any]]) -> tuple[float, float, float, bool]:
-    events = make(count + _WARMUP)
-    streams = [f"w1e-{index:06d}" for index in range(count + _WARMUP)]
-    prepared = side.prepare([(stream, 0, [event]) for stream, event in zip(streams, events, strict=True)])
-    append = side.append
-    for stream, items in zip(streams[:_WARMUP], prepared[:_WARMUP], strict=True):
-        await append(stream, items, 0)
-    latencies: list[float] = []
-    started = clock()
-    for stream, items in zip(streams[_WARMUP:], prepared[_WARMUP:], strict=True):
-        before = clock()
-        await append(stream, items, 0)
-        latencies.append(clock() - before)
-    elapsed = clock() - started
+    rate, p50, p99 = await timed_appends(side, make(count + WARMUP), "w1e")
     sealed = not isinstance(side, EncryptedSide) or not await _plaintext_stored(side)
-    return count / elapsed, percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3, sealed
+    return rate, p50, p99, sealed
 
 
 async def _measure(context: BenchContext, backend: str, count: int) -> list[Figure]:

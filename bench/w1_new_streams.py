@@ -8,6 +8,7 @@ side up first (statement preparation, caches) and are not counted.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bench.common import Figure, clock, interleaved, make_events, percentile
 from bench.context import BenchContext
@@ -15,24 +16,33 @@ from bench.lineup import figures, fresh_runs, side_factories
 from bench.sides import Side
 
 NAME = "W1 new-streams"
-_WARMUP = 20
+WARMUP = 20
+"""Appends before the timed ones (not counted)."""
 
 
-async def _run(side: Side, count: int) -> tuple[float, float, float]:
-    events = make_events(count + _WARMUP)
-    streams = [f"w1-{index:06d}" for index in range(count + _WARMUP)]
+async def timed_appends(side: Side, events: list[Any], prefix: str) -> tuple[float, float, float]:
+    """Append each event to a new stream, one awaited call each, after ``WARMUP`` untimed ones.
+
+    Returns events/s and the p50 and p99 latency per append in ms, over ``len(events) - WARMUP``.
+    """
+    streams = [f"{prefix}-{index:06d}" for index in range(len(events))]
     prepared = side.prepare([(stream, 0, [event]) for stream, event in zip(streams, events, strict=True)])
     append = side.append
-    for stream, items in zip(streams[:_WARMUP], prepared[:_WARMUP], strict=True):
+    for stream, items in zip(streams[:WARMUP], prepared[:WARMUP], strict=True):
         await append(stream, items, 0)
     latencies: list[float] = []
     started = clock()
-    for stream, items in zip(streams[_WARMUP:], prepared[_WARMUP:], strict=True):
+    for stream, items in zip(streams[WARMUP:], prepared[WARMUP:], strict=True):
         before = clock()
         await append(stream, items, 0)
         latencies.append(clock() - before)
     elapsed = clock() - started
+    count = len(events) - WARMUP
     return count / elapsed, percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+
+
+async def _run(side: Side, count: int) -> tuple[float, float, float]:
+    return await timed_appends(side, make_events(count + WARMUP), "w1")
 
 
 async def _measure(context: BenchContext, backend: str, count: int) -> list[Figure]:
