@@ -10,7 +10,6 @@ plaintext of the encrypted fields.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +20,9 @@ from cryptography.fernet import Fernet
 from bench.common import LEXIGRAM, NOTE, RAW, Figure, interleaved, make_events
 from bench.context import POSTGRES, BenchContext
 from bench.lexigram_side import LexigramSide
-from bench.lineup import figures, fresh_runs
+from bench.lineup import fresh_runs
 from bench.sides import Side
-from bench.w1_new_streams import WARMUP, timed_appends
+from bench.w1_new_streams import WARMUP, append_figures, on_every_backend, timed_appends
 from lexigram.contracts.domain import DomainEvent
 from lexigram.events import PostgresEventStore, SqliteEventStore
 from lexigram.events.decorators import encrypted_event
@@ -108,15 +107,8 @@ async def _measure(context: BenchContext, backend: str, count: int) -> list[Figu
         f"{NAME} on {backend}: no plaintext of the encrypted fields in the rows",
         all(r[3] for r in results[LEXIGRAM]),
     )
-    rates = {subject: [r[0] for r in runs_] for subject, runs_ in results.items()}
-    p50 = {subject: [r[1] for r in runs_] for subject, runs_ in results.items()}
-    p99 = {subject: [r[2] for r in runs_] for subject, runs_ in results.items()}
     baseline = {LEXIGRAM: {"baseline": "lexigram W1 without encryption", "target_ratio": 1.25}}
-    return [
-        *figures(NAME, backend, f"{count:,} appends", "ev/s", rates, lower_is_better=False, extra=baseline),
-        *figures(NAME, backend, "p50 per append", "ms", p50, lower_is_better=True, extra=baseline),
-        *figures(NAME, backend, "p99 per append", "ms", p99, lower_is_better=True, extra=baseline),
-    ]
+    return append_figures(NAME, backend, count, results, extra=baseline)
 
 
 def _maker(side: Side, makers: dict[str, Callable[[int], list[Any]]]) -> Callable[[int], list[Any]]:
@@ -125,8 +117,4 @@ def _maker(side: Side, makers: dict[str, Callable[[int], list[Any]]]) -> Callabl
 
 def run(context: BenchContext) -> list[Figure]:
     """Run W1 encrypted beside W1 plain on every chosen backend (10,000 streams; 200 with --quick)."""
-    count = 200 if context.quick else 10_000
-    made: list[Figure] = []
-    for backend in context.durable_backends():
-        made.extend(asyncio.run(_measure(context, backend, count)))
-    return made
+    return on_every_backend(context, _measure)

@@ -8,6 +8,7 @@ side up first (statement preparation, caches) and are not counted.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bench.common import Figure, clock, interleaved, make_events, percentile
@@ -45,23 +46,41 @@ async def _run(side: Side, count: int) -> tuple[float, float, float]:
     return await timed_appends(side, make_events(count + WARMUP), "w1")
 
 
-async def _measure(context: BenchContext, backend: str, count: int) -> list[Figure]:
-    factories = side_factories(context, backend, "w1")
-    results = await interleaved(context.repeats, fresh_runs(factories, lambda side: _run(side, count)))
+def append_figures(
+    name: str,
+    backend: str,
+    count: int,
+    results: Mapping[str, Sequence[Sequence[Any]]],
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> list[Figure]:
+    """The figures of runs that each returned (events/s, p50 ms, p99 ms, ...)."""
     rates = {subject: [r[0] for r in runs] for subject, runs in results.items()}
     p50 = {subject: [r[1] for r in runs] for subject, runs in results.items()}
     p99 = {subject: [r[2] for r in runs] for subject, runs in results.items()}
     return [
-        *figures(NAME, backend, f"{count:,} appends", "ev/s", rates, lower_is_better=False),
-        *figures(NAME, backend, "p50 per append", "ms", p50, lower_is_better=True),
-        *figures(NAME, backend, "p99 per append", "ms", p99, lower_is_better=True),
+        *figures(name, backend, f"{count:,} appends", "ev/s", rates, lower_is_better=False, extra=extra),
+        *figures(name, backend, "p50 per append", "ms", p50, lower_is_better=True, extra=extra),
+        *figures(name, backend, "p99 per append", "ms", p99, lower_is_better=True, extra=extra),
     ]
+
+
+def on_every_backend(
+    context: BenchContext, measure: Callable[[BenchContext, str, int], Awaitable[list[Figure]]]
+) -> list[Figure]:
+    """Run ``measure(context, backend, count)`` on every chosen backend (10,000; 200 with --quick)."""
+    count = 200 if context.quick else 10_000
+    made: list[Figure] = []
+    for backend in context.durable_backends():
+        made.extend(asyncio.run(measure(context, backend, count)))
+    return made
+
+
+async def _measure(context: BenchContext, backend: str, count: int) -> list[Figure]:
+    factories = side_factories(context, backend, "w1")
+    results = await interleaved(context.repeats, fresh_runs(factories, lambda side: _run(side, count)))
+    return append_figures(NAME, backend, count, results)
 
 
 def run(context: BenchContext) -> list[Figure]:
     """Run W1 on every chosen backend (10,000 streams; 200 with --quick)."""
-    count = 200 if context.quick else 10_000
-    made: list[Figure] = []
-    for backend in context.durable_backends():
-        made.extend(asyncio.run(_measure(context, backend, count)))
-    return made
+    return on_every_backend(context, _measure)

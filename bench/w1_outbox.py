@@ -8,15 +8,14 @@ the outbox on appends. Each run also checks that the outbox holds a row for ever
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bench.common import LEXIGRAM, RAW, Figure, interleaved, make_events
 from bench.context import POSTGRES, BenchContext
 from bench.lexigram_side import LexigramSide
-from bench.lineup import figures, fresh_runs
+from bench.lineup import fresh_runs
 from bench.sides import Side
-from bench.w1_new_streams import WARMUP, timed_appends
+from bench.w1_new_streams import WARMUP, append_figures, on_every_backend, timed_appends
 from lexigram.events import PostgresEventStore, SqliteEventStore
 
 NAME = "W1o outbox"
@@ -56,21 +55,10 @@ async def _measure(context: BenchContext, backend: str, count: int) -> list[Figu
         f"{NAME} on {backend}: every appended event has its outbox row",
         all(r[3] for r in results[LEXIGRAM]),
     )
-    rates = {subject: [r[0] for r in runs_] for subject, runs_ in results.items()}
-    p50 = {subject: [r[1] for r in runs_] for subject, runs_ in results.items()}
-    p99 = {subject: [r[2] for r in runs_] for subject, runs_ in results.items()}
     baseline = {LEXIGRAM: {"baseline": "lexigram W1 without the outbox"}}
-    return [
-        *figures(NAME, backend, f"{count:,} appends", "ev/s", rates, lower_is_better=False, extra=baseline),
-        *figures(NAME, backend, "p50 per append", "ms", p50, lower_is_better=True, extra=baseline),
-        *figures(NAME, backend, "p99 per append", "ms", p99, lower_is_better=True, extra=baseline),
-    ]
+    return append_figures(NAME, backend, count, results, extra=baseline)
 
 
 def run(context: BenchContext) -> list[Figure]:
     """Run W1 with the outbox beside W1 without, on every backend (10,000 streams; 200 with --quick)."""
-    count = 200 if context.quick else 10_000
-    made: list[Figure] = []
-    for backend in context.durable_backends():
-        made.extend(asyncio.run(_measure(context, backend, count)))
-    return made
+    return on_every_backend(context, _measure)
