@@ -161,3 +161,41 @@ def test_saga_services_must_be_named_classes() -> None:
         EventsModule.sagas(HoldSeat, services={"two words": SeatMap})
     with pytest.raises(TypeError, match="must be a class"):
         EventsModule.sagas(HoldSeat, services={"seats": SeatMap()})  # type: ignore[dict-item]
+
+
+async def test_a_saga_abandoned_after_boot_is_resumed_once_its_claim_expires(tmp_path: Path) -> None:
+    database = tmp_path / "venue.db"
+    config = EventsConfig(
+        event_store_backend=EventStoreBackend.SQLITE,
+        sqlite=SqliteConfig(database=str(database)),
+        sagas={"claim_ttl": 5.0, "resume_interval": 0.05},
+    )
+
+    @module(
+        imports=[EventsModule.configure(config), EventsModule.sagas(HoldSeat, services={"seats": SeatMap})],
+        providers=[SeatMap],
+    )
+    class Venue(Module):
+        """Seats."""
+
+    async with Application.boot(name="venue", modules=[Venue]) as app:
+        manager = await app.container.resolve(SagaManager)
+        # another process started this saga after our boot, and died: its claim has expired
+        other = SqlSagaStore(SqliteConfig(database=str(database)))
+        await other.create(
+            SagaRecord(
+                saga_id="hold-b7",
+                saga_type="HoldSeat",
+                status=SagaState.RUNNING,
+                data={"seat": "B7"},
+                steps=(SagaStepRecord("hold"),),
+                owner="a-process-that-died",
+            )
+        )
+        await other.close()
+        for _ in range(200):
+            if (await manager.get("hold-b7")).status is SagaState.COMPLETED:
+                break
+            await asyncio.sleep(0.02)
+        assert (await manager.get("hold-b7")).status is SagaState.COMPLETED
+        assert (await app.container.resolve(SeatMap)).held == ["B7"]

@@ -43,6 +43,7 @@ __all__ = [
     "EncryptionConfig",
     "OutboxConfig",
     "ProjectionsConfig",
+    "SagasConfig",
     "QueryBusConfig",
     "RedisEventStoreConfig",
     "SecretStr",
@@ -416,6 +417,16 @@ class EncryptionConfig(_Section):
         return self
 
 
+class SagasConfig(_Section):
+    """How the application's saga manager claims and resumes sagas (the ``events.sagas`` section)."""
+
+    claim_ttl: float = Field(default=30.0, gt=0, lt=86_400)
+    """Seconds a manager's claim on a saga lasts without renewal; a dead process's sagas move after it."""
+    resume_interval: float | None = Field(default=None, gt=0)
+    """Seconds between looks for unfinished sagas whose claim expired (None: every ``claim_ttl``).
+    The first look happens at boot."""
+
+
 class EventsConfig(_Section):
     """Top-level configuration of the events subsystem (the ``events`` section)."""
 
@@ -441,6 +452,8 @@ class EventsConfig(_Section):
     process, wake the relay at once)."""
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     """How the outbox relay claims, retries and parks."""
+    sagas: SagasConfig = Field(default_factory=SagasConfig)
+    """How sagas are claimed and resumed."""
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     """PII encryption of ``@encrypted_event`` classes in the SQL event stores."""
 

@@ -71,7 +71,7 @@ class SagaSubProvider:
         self._manager: SagaManager | None = None
         self._event_bus: Any = None
         self._subscriber: Any = None
-        self._resuming: asyncio.Task[list[str]] | None = None
+        self._resuming: asyncio.Task[None] | None = None
         self._state = "created"
 
     @property
@@ -84,7 +84,7 @@ class SagaSubProvider:
     async def register(self, container: ContainerRegistrarProtocol) -> None:
         """Build the manager with the backend's saga store and bind it."""
         store = saga_store_for(self._config, self._stores.stores.event_store)
-        self._manager = SagaManager(store=store)
+        self._manager = SagaManager(store=store, claim_ttl=self._config.sagas.claim_ttl)
         container.register_instance(SagaManager, self._manager)
         self._state = "registered"
 
@@ -113,8 +113,19 @@ class SagaSubProvider:
             self._event_bus = await container.resolve(EventBusProtocol)
             self._subscriber = manager.process
             self._event_bus.subscribe(object, self._subscriber)
-        self._resuming = asyncio.create_task(manager.resume_incomplete(), name="lexigram-saga-resume")
+        self._resuming = asyncio.create_task(self._resume_forever(manager), name="lexigram-saga-resume")
         self._state = "running"
+
+    async def _resume_forever(self, manager: SagaManager) -> None:
+        """Resume unfinished sagas now, then every ``resume_interval``: a process that dies after
+        this one booted leaves its sagas to be picked up once their claims expire."""
+        interval = self._config.sagas.resume_interval or manager.claim_ttl
+        while True:
+            try:
+                await manager.resume_incomplete()
+            except Exception:  # the next look tries again
+                logger.exception("resuming unfinished sagas failed; trying again in %.0f s", interval)
+            await asyncio.sleep(interval)
 
     async def shutdown(self) -> None:
         """Stop driving sagas (claims released), leave the event bus, close the saga store."""

@@ -120,6 +120,7 @@ class SagaManager:
             SagaServices(services) if services is None or isinstance(services, Mapping) else services
         )
         self.command_bus = command_bus
+        self._unresumable: set[str] = set()
         self.owner = owner or _default_owner()
         self.claim_ttl = float(claim_ttl)
         self._max_concurrent_resumes = max_concurrent_resumes
@@ -260,7 +261,8 @@ class SagaManager:
         async def resume(record: SagaRecord) -> None:
             saga_cls = self._orchestrated.get(record.saga_type)
             if saga_cls is None:
-                if record.saga_type not in self._event_driven:
+                if record.saga_type not in self._event_driven and record.saga_id not in self._unresumable:
+                    self._unresumable.add(record.saga_id)  # said once, not at every look
                     logger.warning(
                         "saga %s is of the unregistered type %s and cannot be resumed here; register the "
                         "class with this manager",
