@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from pathlib import Path
+
 from lexigram import Application
 from lexigram.contracts.events import CommandBusProtocol
-from lexigram.events import Command, EventsModule, command_handler
+from lexigram.contracts.events.idempotency import IdempotencyStoreProtocol
+from lexigram.events import Command, Deduplicator, EventsConfig, EventsModule, SqliteConfig, command_handler
 from lexigram.events.decorators.handlers import idempotent
+from lexigram.events.types import EventStoreBackend
 
 
 class RenewSubscription(Command):
@@ -42,3 +48,26 @@ async def test_decorated_idempotent_handlers_run_once_per_command_in_an_app() ->
 
     assert renewals == ["c-1"]
     assert statements == ["c-1", "c-1"]
+
+
+async def test_an_app_purges_expired_idempotency_keys_by_itself(tmp_path: Path) -> None:
+    database = tmp_path / "app.db"
+    config = EventsConfig(
+        event_store_backend=EventStoreBackend.SQLITE,
+        sqlite=SqliteConfig(database=str(database)),
+        command_bus={"idempotency_purge_interval": 0.05},
+    )
+    async with Application.boot(name="shop", modules=[EventsModule.configure(config)]) as app:
+        store = await app.container.resolve(IdempotencyStoreProtocol)
+
+        async def work() -> str:
+            return "done"
+
+        assert await Deduplicator(store).run("command:short-lived", "fp", work, ttl=0.01) == "done"
+        for _ in range(100):
+            with sqlite3.connect(database) as connection:
+                left = connection.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0]
+            if left == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert left == 0

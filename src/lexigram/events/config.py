@@ -120,6 +120,9 @@ class CommandBusConfig(_Section):
 
     timeout_seconds: float | None = Field(default=None, gt=0)
     """Cancel a handler that runs longer than this (None: no limit)."""
+    idempotency_purge_interval: float | None = Field(default=3600.0, gt=0)
+    """Seconds between deletions of expired idempotency keys and inbox records in an application
+    (None: never; ``purge_expired()`` on the store does it by hand)."""
 
 
 class QueryBusConfig(_Section):

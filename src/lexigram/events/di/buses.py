@@ -14,6 +14,9 @@ shutdown, after the event bus has drained (so the last dead letters are written)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
     from lexigram.events.di.stores import StoreSubProvider
 
 __all__ = ["BusSubProvider", "dead_letter_store_for", "idempotency_store_for"]
+
+logger = logging.getLogger("lexigram.events.idempotency")
 
 
 def dead_letter_store_for(config: EventsConfig, event_store: Any) -> DeadLetterStoreProtocol | None:
@@ -91,6 +96,7 @@ class BusSubProvider:
         self.idempotency_store: IdempotencyStoreProtocol | None = None
         self.durable_dead_letters: DeadLetterStoreProtocol | None = None
         self._closing = AsyncExitStack()
+        self._purging: asyncio.Task[None] | None = None
 
     async def register(self, container: ContainerRegistrarProtocol) -> None:
         """Bind the three buses (and their stores, when the backend has them)."""
@@ -126,6 +132,11 @@ class BusSubProvider:
             connect: Any = getattr(store, "connect", None)
             if callable(connect):
                 await connect()
+        interval = self._config.command_bus.idempotency_purge_interval
+        if self.idempotency_store is not None and interval is not None:
+            self._purging = asyncio.create_task(
+                _purge_forever(self.idempotency_store, interval), name="lexigram-idempotency-purge"
+            )
         if container.has(TracerProtocol):
             self.event_bus.set_tracer(await container.resolve(TracerProtocol))
         if container.has(HookRegistryProtocol):
@@ -133,6 +144,11 @@ class BusSubProvider:
 
     async def shutdown(self) -> None:
         """Close the event bus (refuse new events, deliver the accepted ones), then the durable stores."""
+        purging, self._purging = self._purging, None
+        if purging is not None:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
         try:
             await self.event_bus.close()
         finally:
@@ -147,3 +163,16 @@ class BusSubProvider:
             "idempotency_store": type(self.idempotency_store).__name__ if self.idempotency_store else None,
             "dead_letter_store": type(self.event_bus.dead_letter_store).__name__,
         }
+
+
+async def _purge_forever(store: IdempotencyStoreProtocol, interval: float) -> None:
+    """Delete expired idempotency records every ``interval`` seconds, until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            purged = await store.purge_expired()
+        except Exception:  # the next round tries again
+            logger.exception("purging expired idempotency keys failed; trying again in %.0f s", interval)
+        else:
+            if purged:
+                logger.debug("purged %d expired idempotency keys", purged)
