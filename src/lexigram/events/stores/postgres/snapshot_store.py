@@ -6,10 +6,11 @@ from typing import Any
 
 from lexigram.contracts.events.records import Snapshot
 from lexigram.events.config import PostgresEventStoreConfig
+from lexigram.events.exceptions import EventStoreError
 from lexigram.events.stores.postgres.driver import status_count
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.migrator import Migrator
-from lexigram.events.stores.postgres.pool import PostgresPool
+from lexigram.events.stores.postgres.reporting_store import ReportingLinkedStore
 from lexigram.events.stores.postgres.schema import SNAPSHOT_MIGRATIONS, SnapshotTables
 from lexigram.events.stores.serialization import dumps_json, loads_json
 from lexigram.events.stores.snapshot_base import AbstractSnapshotStore
@@ -20,7 +21,7 @@ __all__ = ["PostgresSnapshotStore"]
 _COLUMNS = "aggregate_id, aggregate_type, version, state::text, metadata::text, taken_at"
 
 
-class PostgresSnapshotStore(AbstractSnapshotStore):
+class PostgresSnapshotStore(ReportingLinkedStore, AbstractSnapshotStore):
     """A snapshot store in PostgreSQL, in the table ``config.snapshots_table``.
 
     Example::
@@ -37,6 +38,8 @@ class PostgresSnapshotStore(AbstractSnapshotStore):
     tuples, sets, enums and dataclasses (see ``snapshot_state``), so a restored aggregate equals the
     saved one; other value types are refused with ``EventPersistenceError``.
     """
+
+    failure_type = EventStoreError
 
     def __init__(
         self,
@@ -86,32 +89,6 @@ class PostgresSnapshotStore(AbstractSnapshotStore):
         self._delete_old_sql = f"""
             DELETE FROM {table} WHERE aggregate_id = $1 AND version NOT IN (
                 SELECT version FROM {table} WHERE aggregate_id = $1 ORDER BY version DESC LIMIT $2)"""
-
-    async def connect(self) -> None:
-        """Open the pool and, with ``auto_create_tables``, create or upgrade the table. Idempotent."""
-        await self._link.connect()
-
-    async def close(self) -> None:
-        """Release the pool (closing it when the store opened it). Idempotent."""
-        await self._link.close()
-
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        return await self._link.migrate()
-
-    async def schema_version(self) -> int:
-        """The newest schema migration applied to the database, 0 when none."""
-        return await self._link.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._link.migrator.latest
-
-    @property
-    def pool(self) -> PostgresPool:
-        """The store's pool (shared with an event store when both were given the same one)."""
-        return self._link.pool
 
     async def _write_snapshot(self, key: str, snapshot: Snapshot) -> None:
         state = dumps_json(encode_state(snapshot.state)).decode()

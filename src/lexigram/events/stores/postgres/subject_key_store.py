@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from lexigram.contracts.events.keys import SubjectKey
 from lexigram.contracts.exceptions import ConfigurationError
 from lexigram.events.config import PostgresEventStoreConfig
+from lexigram.events.exceptions import EventStoreError
 from lexigram.events.stores.migrations import Migration, checked_migrations
 from lexigram.events.stores.postgres.link import StoreLink, pool_for
 from lexigram.events.stores.postgres.migrator import Migrator
-from lexigram.events.stores.postgres.pool import PostgresPool
+from lexigram.events.stores.postgres.reporting_store import ReportingLinkedStore
 from lexigram.events.stores.postgres.schema import quote
 from lexigram.events.stores.subject_key_checks import checked_pair, checked_table, checked_wrapped_key
 
@@ -52,7 +53,7 @@ SUBJECT_KEY_MIGRATIONS: Sequence[Migration] = checked_migrations(
 _COLUMNS = "alias, subject, wrapped_key, created_at, forgotten_at"
 
 
-class PostgresSubjectKeyStore:
+class PostgresSubjectKeyStore(ReportingLinkedStore):
     """Subject data keys (wrapped by their alias's master key) in PostgreSQL.
 
     Example::
@@ -64,6 +65,8 @@ class PostgresSubjectKeyStore:
     own, an asyncpg pool is borrowed, a ``PostgresPool`` is shared). With ``auto_create_tables``
     (the default) ``connect()`` or the first operation creates or upgrades the table.
     """
+
+    failure_type = EventStoreError
 
     def __init__(
         self,
@@ -101,32 +104,6 @@ class PostgresSubjectKeyStore:
         self._list_all = f"SELECT {_COLUMNS} FROM {quoted} ORDER BY alias, subject"
         self._list_alias = f"SELECT {_COLUMNS} FROM {quoted} WHERE alias = $1 ORDER BY subject"
         self._purge = f"VACUUM FULL {quoted}"
-
-    async def connect(self) -> None:
-        """Open the pool and, with ``auto_create_tables``, create or upgrade the table. Idempotent."""
-        await self._link.connect()
-
-    async def close(self) -> None:
-        """Release the pool (closing it when the store opened it). Idempotent."""
-        await self._link.close()
-
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations; return the versions applied (``[]`` when up to date)."""
-        return await self._link.migrate()
-
-    async def schema_version(self) -> int:
-        """The newest schema migration applied to the database, 0 when none."""
-        return await self._link.schema_version()
-
-    @property
-    def latest_schema_version(self) -> int:
-        """The schema version this code brings a database to."""
-        return self._link.migrator.latest
-
-    @property
-    def pool(self) -> PostgresPool:
-        """The store's pool (shared with other stores when they were given the same one)."""
-        return self._link.pool
 
     async def get(self, alias: str, subject: str) -> SubjectKey | None:
         """The subject's key record (possibly forgotten), or None."""
